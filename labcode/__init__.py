@@ -1,0 +1,11 @@
+"""labcode: the tested numerical code behind *Calculus for Machine Learning*.
+
+Modules
+-------
+numdiff    finite differences, complex step and Richardson extrapolation
+gradcheck  relative error and a gradient checker that says why a gradient is wrong
+losses     stable activations and losses with their analytic gradients
+plots      the figures the chapters draw, in one readable style
+"""
+
+__version__ = "0.1.0"

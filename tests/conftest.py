@@ -1,0 +1,71 @@
+"""Shared fixtures: the repository's layout, its configuration, and one strict build of the book."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_yaml(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def toc_files(entry: dict | list | None = None) -> list[str]:
+    """Every ``file:`` named in _toc.yml, root first, in reading order."""
+    if entry is None:
+        toc = load_yaml("_toc.yml")
+        return [toc["root"], *toc_files(toc.get("parts", []) + toc.get("chapters", []))]
+    found: list[str] = []
+    for item in entry if isinstance(entry, list) else [entry]:
+        if "file" in item:
+            found.append(item["file"])
+        for key in ("chapters", "sections", "parts"):
+            found += toc_files(item.get(key, []))
+    return found
+
+
+def toc_notebooks() -> list[Path]:
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+def all_notebooks() -> list[Path]:
+    return sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+@pytest.fixture(scope="session")
+def config() -> dict:
+    return load_yaml("_config.yml")
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> tuple[Path, str]:
+    """Build the book once, from scratch, with warnings as errors; return (html folder, build log)."""
+    out = tmp_path_factory.mktemp("book")
+    cmd = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(ROOT),
+        "--path-output",
+        str(out),
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    log = proc.stdout + proc.stderr
+    html = out / "_build" / "html"
+    if proc.returncode != 0 or not (html / "index.html").exists():
+        pytest.fail(f"the strict book build failed (exit {proc.returncode}):\n{log[-6000:]}")
+    return html, log

@@ -1,0 +1,55 @@
+"""The book builds with zero warnings, and its pages carry what a reader needs (math, launch buttons)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT, toc_files, toc_notebooks
+
+CHAPTERS = toc_notebooks()
+
+
+def page(html_dir, name: str) -> BeautifulSoup:
+    return BeautifulSoup((html_dir / f"{name}.html").read_text(), "html.parser")
+
+
+def test_build_has_no_warnings(built_book):
+    _, log = built_book
+    warnings = [ln for ln in log.splitlines() if "WARNING" in ln or "ERROR" in ln]
+    assert not warnings, "\n".join(warnings)
+
+
+def test_every_toc_page_is_built(built_book):
+    html, _ = built_book
+    for name in toc_files():
+        assert (html / f"{name}.html").exists(), f"{name} was not built"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_launch_buttons_point_at_the_notebook_on_main(built_book, config, path):
+    html, _ = built_book
+    name = path.relative_to(ROOT).with_suffix("").as_posix()
+    soup = page(html, name)
+    links = [a["href"] for a in soup.find_all("a", href=True)]
+    owner_repo = config["repository"]["url"].removeprefix("https://github.com/")
+    rel = path.relative_to(ROOT).as_posix()
+    colab = [u for u in links if urlparse(u).netloc == "colab.research.google.com"]
+    binder = [u for u in links if urlparse(u).netloc == "mybinder.org"]
+    assert colab == [f"https://colab.research.google.com/github/{owner_repo}/blob/main/{rel}"], colab
+    assert len(binder) == 1, binder
+    assert binder[0].startswith(f"https://mybinder.org/v2/gh/{owner_repo}/main?"), binder[0]
+    assert binder[0].endswith(rel), binder[0]
+    assert (ROOT / rel).exists()
+    assert soup.find(class_=re.compile("thebe")) or "thebe" in str(soup), "no live-code (Thebe) button"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_math_and_figures(built_book, path):
+    html, _ = built_book
+    soup = page(html, path.relative_to(ROOT).with_suffix("").as_posix())
+    assert soup.select("div.math, span.math"), "no typeset math on the page"
+    images = soup.select("div.cell_output img")
+    assert images, "no figure on the page"
