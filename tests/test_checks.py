@@ -21,14 +21,18 @@ def test_as_float_array_converts_numbers_and_refuses_the_rest():
 
 
 def test_require_finite_says_where():
-    with pytest.raises(ValueError, match=r"X must be finite, but X\[1, 0\] = .*nan.*\(1 non-finite of 4 values\)"):
+    with pytest.raises(
+        ValueError, match=r"X must be finite, but X\[1, 0\] = .*nan.*\(1 non-finite of 4 values\)"
+    ):
         _checks.require_finite(np.array([[1.0, 2.0], [np.nan, 3.0]]), "X")
     with pytest.raises(ValueError, match="x must be finite, but x = .*inf"):
         _checks.require_finite(np.array(np.inf), "x")
 
 
 def test_require_ndim_names_shapes_and_suggests_ravel():
-    with pytest.raises(ValueError, match=r"w must have shape \(d,\), got shape \(3, 1\); flatten it with w.ravel"):
+    with pytest.raises(
+        ValueError, match=r"w must have shape \(d,\), got shape \(3, 1\); flatten it with w.ravel"
+    ):
         _checks.require_ndim(np.zeros((3, 1)), "w", 1, "(d,)")
     with pytest.raises(ValueError, match=r"X must have shape \(n, d\), got shape \(4,\)$"):
         _checks.require_ndim(np.zeros(4), "X", 2, "(n, d)")
