@@ -1,15 +1,10 @@
-"""The figures the chapters draw, in one readable style that stays legible in the site's dark mode.
-
-Every helper takes data (or a function to sample), draws on the Axes you pass (or on a new one)
-and returns that Axes, so a chapter can add a title or a second panel without copying plotting code.
-"""
+"""Figures for derivatives and finite differences (chapter 1): secants, tangents, error against step size."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
@@ -21,123 +16,12 @@ from labcode._checks import (
     require_finite,
     require_ndim,
     require_positive_step,
-    scalar_output,
     shape_str,
 )
+from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _scalar, _value_at
+from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
-__all__ = [
-    "OKABE_ITO",
-    "BOOK_RC",
-    "use_book_style",
-    "plot_tangent_line",
-    "plot_secants",
-    "plot_step_size_error",
-    "add_power_law",
-]
-
-# Okabe & Ito's palette, distinguishable with every common colour-vision deficiency. Yellow is left
-# out: it vanishes on a white background.
-OKABE_ITO: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#000000",  # black
-)
-
-BOOK_RC: dict[str, Any] = {
-    # Opaque white everywhere: the site has a dark mode, and dark text on a transparent PNG over a
-    # dark page cannot be read.
-    "figure.facecolor": "white",
-    "figure.edgecolor": "white",
-    "axes.facecolor": "white",
-    "savefig.facecolor": "white",
-    "savefig.edgecolor": "white",
-    "savefig.transparent": False,
-    "figure.figsize": (7.0, 4.2),
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
-    "figure.constrained_layout.use": True,
-    "font.size": 11,
-    "axes.titlesize": 13,
-    "axes.labelsize": 12,
-    "legend.fontsize": 10,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO)),
-    "axes.grid": True,
-    "grid.alpha": 0.35,
-    "grid.linewidth": 0.6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "lines.linewidth": 2.0,
-    "lines.markersize": 6,
-    "legend.framealpha": 0.9,
-}
-
-# Line styles for plot_step_size_error: with colour they tell the methods apart in greyscale too, and
-# they keep curves that coincide (central and complex step share their truncation error) both visible.
-METHOD_LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":")
-
-# Errors of exactly 0 cannot sit on a log axis; plot_step_size_error draws them at this height.
-ZERO_FLOOR = 1e-17
-
-
-def use_book_style() -> None:
-    """Set the book's matplotlib defaults: readable sizes, colour-blind-safe colours, grid, opaque white."""
-    mpl.rcParams.update(BOOK_RC)
-
-
-def _get_axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-        return ax
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
-
-
-def _scalar(value: Any, name: str) -> float:
-    arr = require_finite(as_float_array(value, name), name)
-    if arr.shape != ():
-        raise ValueError(f"{name} must be a single number, got shape {shape_str(arr.shape)}")
-    return float(arr)
-
-
-def _interval(xlim: Any, center: float, name: str = "xlim") -> tuple[float, float]:
-    if xlim is None:
-        return center - 2.0, center + 2.0
-    arr = require_finite(as_float_array(xlim, name), name)
-    if arr.shape != (2,):
-        raise ValueError(f"{name} must be (low, high), got shape {shape_str(arr.shape)}")
-    low, high = float(arr[0]), float(arr[1])
-    if not low < high:
-        raise ValueError(f"{name} must satisfy low < high, got ({low!r}, {high!r})")
-    return low, high
-
-
-def _evaluate(f: Callable[..., Any], x: np.ndarray, name: str = "f") -> np.ndarray:
-    """Sample ``f`` on ``x: (m,)``, vectorised when ``f`` accepts arrays, point by point otherwise."""
-    try:
-        y = np.asarray(f(x), dtype=float)
-    except (TypeError, ValueError):  # math.sin and friends take one number at a time
-        y = None
-    if y is None or y.shape != x.shape:
-        y = np.array([float(np.real(scalar_output(f(float(xi)), name))) for xi in x])
-    return require_finite(y, f"{name}(x)")
-
-
-def _value_at(f: Callable[..., Any], x: float, name: str = "f") -> float:
-    return _scalar(np.real(scalar_output(f(x), name)), f"{name}({x!r})")
-
-
-def _fit_ylim(ax: Axes, y: np.ndarray, pad: float = 0.15) -> None:
-    # Straight lines run off to large values; keep the curve, not the lines, in view.
-    low, high = float(np.min(y)), float(np.max(y))
-    span = high - low if high > low else max(1.0, abs(high))
-    ax.set_ylim(low - pad * span, high + pad * span)
+__all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
 
 
 def plot_tangent_line(
