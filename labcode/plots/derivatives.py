@@ -24,6 +24,20 @@ from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 __all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
 
 
+def _finish_function_axes(
+    ax: Axes, x0: float, y0: float, y: np.ndarray, title: str | None, point_label: str
+) -> Axes:
+    """Mark (x0, f(x0)), fit the y-range to f's curve, and add the labels, title and legend."""
+    ax.plot([x0], [y0], "o", color="black", zorder=3, label=point_label)
+    _fit_ylim(ax, y)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$f(x)$")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best")
+    return ax
+
+
 def plot_tangent_line(
     f: Callable[..., Any],
     x0: float,
@@ -57,14 +71,7 @@ def plot_tangent_line(
         linestyle="--",
         label=f"tangent at $x_0={x0:g}$, slope ${slope:.3g}$",
     )
-    ax.plot([x0], [y0], "o", color="black", zorder=3, label="$(x_0, f(x_0))$")
-    _fit_ylim(ax, y)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$f(x)$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _finish_function_axes(ax, x0, y0, y, title, point_label="$(x_0, f(x_0))$")
 
 
 def plot_secants(
@@ -117,14 +124,7 @@ def plot_secants(
             linestyle="--",
             label=f"tangent: slope {slope:.3f}",
         )
-    ax.plot([x0], [y0], "o", color="black", zorder=3, label="_nolegend_")
-    _fit_ylim(ax, y)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$f(x)$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _finish_function_axes(ax, x0, y0, y, title, point_label="_nolegend_")
 
 
 def plot_step_size_error(
