@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, all_notebooks, load_yaml, read_notebook, toc_files, toc_notebooks
@@ -157,3 +161,28 @@ def test_workflows_pin_actions_and_use_least_privilege():
     pages = load_yaml(".github/workflows/pages.yml")
     assert pages["jobs"]["deploy"]["environment"]["name"] == "github-pages"
     assert pages["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+
+
+def test_workflows_pass_zizmor():
+    """zizmor audits the workflows (offline: no GitHub API) and finds nothing of medium or high severity."""
+    zizmor = Path(sys.executable).with_name("zizmor")
+    proc = subprocess.run(
+        [
+            str(zizmor),
+            "--offline",
+            "--persona",
+            "auditor",
+            "--format",
+            "json",
+            str(ROOT / ".github" / "workflows"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    findings = json.loads(proc.stdout)
+    serious = [
+        f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}"
+        for f in findings
+        if f["determinations"]["severity"] in ("Medium", "High")
+    ]
+    assert not serious, "\n".join(serious)

@@ -1,0 +1,448 @@
+"""The built website as a reader meets it: every page of _toc.yml in headless Chromium, served from 127.0.0.1 with
+every request that leaves the site blocked (a reader offline, or on a closed network, sees the same).
+
+Each page is opened once per setting (desktop 1280 px, phone 375 px, dark mode at 1280 px) and measured by an
+in-page probe (site_helpers.PROBE_JS); the tests below judge those measurements. Screenshots for a person go to
+_build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import queue
+import re
+import struct
+import threading
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from site_helpers import (
+    CHROMIUM_ARGS,
+    PROBE_JS,
+    SCREENSHOTS,
+    Visit,
+    chromium_executable,
+    format_axe,
+    is_meaningful_alt,
+    raw_tex,
+    serve,
+    slug,
+    toc_chapter_pages,
+    toc_pages,
+)
+
+PAGES = toc_pages()
+CHAPTERS = toc_chapter_pages()
+MODES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}, "color_scheme": "light"},
+    "phone": {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True},
+    "dark": {"viewport": {"width": 1280, "height": 800}, "color_scheme": "dark"},
+}
+# pydata-sphinx-theme reads the colour mode from localStorage before the page draws (its inline head script).
+# Init scripts also run in frames without storage (about:blank), hence the try; the dark-mode test checks it took.
+DARK_MODE_SCRIPT = (
+    "try { localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark'); } catch {}"
+)
+# Two browsers in two threads: on two cores one page's loading overlaps another's axe run (about 1.3x faster).
+WORKERS = 2
+ALT_TEXT_HOWTO = (
+    "give every figure alt text that says what it shows: for a notebook output, the cell's metadata "
+    '{"mystnb": {"image": {"alt": "..."}}}; for {figure}/{image}/{glue:figure}, the :alt: option; '
+    "for markdown, ![alt](path)"
+)
+
+
+# MathJax's own elements are left out: their colours are the surrounding text's, and the assistive MathML inside
+# is visually hidden, while checking their thousands of nodes would double axe's time on a chapter.
+AXE_CONTEXT = {"exclude": [["mjx-container"]]}
+# The structure of a page is the same in both colour modes; dark mode needs only the colour rules again.
+AXE_OPTIONS = {
+    "desktop": {"resultTypes": ["violations"]},
+    "dark": {
+        "resultTypes": ["violations"],
+        "runOnly": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]},
+    },
+}
+
+
+def click_live_code(page) -> str | None:
+    """Click "Live Code" (it sits in the launch menu, which opens on hover) and return the URL it fetches Thebe
+    from; None without the button, "" if nothing was requested."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.locator(".btn-launch-thebe")
+    if button.count() == 0:
+        return None
+    try:
+        with page.expect_request(lambda request: "thebe" in request.url, timeout=10_000) as request:
+            button.dispatch_event("click")
+    except PlaywrightTimeout:
+        return ""
+    return request.value.url
+
+
+class Site:
+    """The built site, served locally, and the browser that visits it; remembers each (page, mode) visit."""
+
+    def __init__(self, browser, base_url: str, html_dir: Path) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.html_dir = html_dir
+        self.visits: dict[tuple[str, str], Visit] = {}
+
+    def open(self, mode: str):
+        """A fresh browser context (a first-time reader: empty localStorage) whose requests off the site fail."""
+        context = self.browser.new_context(**MODES[mode])
+        if mode == "dark":
+            context.add_init_script(DARK_MODE_SCRIPT)
+        return context
+
+    def watch(self, context, record: Visit) -> None:
+        """Block every request that leaves the site; while record.recording, note it, console errors, and the
+        site's own files that fail to load."""
+        own = self.base_url
+
+        def route(route) -> None:
+            if route.request.url.startswith(own):
+                route.continue_()
+            else:
+                if record.recording:
+                    record.blocked_requests.append(route.request.url)
+                route.abort()
+
+        def failed(request) -> None:
+            if record.recording and request.url.startswith(own):
+                record.failed_requests.append(f"{request.url}: {request.failure}")
+
+        def response(response) -> None:
+            if record.recording and response.url.startswith(own) and response.status >= 400:
+                record.failed_requests.append(f"{response.url}: HTTP {response.status}")
+
+        def console(message) -> None:
+            if record.recording and message.type == "error":
+                record.console_errors.append(message.text)
+
+        def uncaught(error) -> None:
+            if record.recording:
+                record.console_errors.append(f"uncaught: {error}")
+
+        context.route("**/*", route)
+        context.on("requestfailed", failed)
+        context.on("response", response)
+        context.on("console", console)
+        context.on("weberror", lambda error: uncaught(error.error))
+
+    def visit(self, page_path: str, mode: str) -> Visit:
+        key = (page_path, mode)
+        if key not in self.visits:
+            self.visits[key] = self._visit(page_path, mode)
+        if isinstance(self.visits[key], Exception):
+            pytest.fail(f"visiting {page_path} ({mode}) failed: {self.visits[key]!r}", pytrace=False)
+        return self.visits[key]
+
+    def _visit(self, page_path: str, mode: str) -> Visit:
+        from axe_playwright_python.sync_playwright import Axe
+
+        record = Visit(page=page_path, mode=mode, url=self.base_url + page_path)
+        context = self.open(mode)
+        self.watch(context, record)
+        page = context.new_page()
+        try:
+            page.goto(record.url, wait_until="load")
+            record.final_url = page.url
+            record.facts = page.evaluate(PROBE_JS)
+            record.screenshot = SCREENSHOTS / f"{slug(page_path)}-{mode}.png"
+            page.screenshot(path=record.screenshot, full_page=True)
+            # What follows is the test's doing, not the reader's: stop recording. (axe-core also fetches the
+            # stylesheets itself and resolves their @import against the page: "../basic.css" -> /basic.css, 404.)
+            record.recording = False
+            if mode in AXE_OPTIONS:
+                record.axe_violations = Axe().run(page, AXE_CONTEXT, AXE_OPTIONS[mode]).response["violations"]
+            if mode == "desktop":
+                record.live_code_request = click_live_code(page)
+        finally:
+            context.close()
+        return record
+
+    def unexplained_console_errors(self, record: Visit) -> list[str]:
+        # No allowances: book/_ext/inline_scripts_once.py removes the one defect of the pinned tools that logged one.
+        return list(record.console_errors)
+
+
+def visit_all(chromium: str, base_url: str, html_dir: Path, jobs: list[tuple[str, str]]) -> dict:
+    """Visit every (page, mode) in ``jobs`` with WORKERS browsers, each in its own thread (Playwright's sync API
+    wants one instance per thread). A visit that raised is stored as its exception, for its tests to report."""
+    from playwright.sync_api import sync_playwright
+
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for job in jobs:
+        pending.put(job)
+    results: dict = {}
+
+    def work() -> None:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            worker = Site(browser, base_url, html_dir)
+            try:
+                while True:
+                    try:
+                        job = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        results[job] = worker.visit(*job)
+                    except Exception as error:  # reported by the tests of that page, not lost in a thread
+                        results[job] = error
+            finally:
+                browser.close()
+
+    threads = [threading.Thread(target=work, name=f"site-visits-{i}") for i in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture(scope="session")
+def site(built_book):
+    """The built site served on 127.0.0.1, with every toc page already visited in every mode."""
+    chromium = chromium_executable()  # fails, with the install command, where Chromium is missing
+    from playwright.sync_api import sync_playwright
+
+    html_dir, _ = built_book
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):  # a page dropped from the toc leaves no stale picture
+        old.unlink()
+    with serve(html_dir) as base_url:
+        visits = visit_all(chromium, base_url, html_dir, [(page, mode) for page in PAGES for mode in MODES])
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                site = Site(browser, base_url, html_dir)
+                site.visits.update(visits)
+                yield site
+            finally:
+                browser.close()
+
+
+def page_ids(pages: list[str]) -> list[str]:
+    return [slug(p) for p in pages]
+
+
+# --- every page, every setting -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_page_loads_cleanly_and_offline(site, page, mode):
+    visit = site.visit(page, mode)
+    assert visit.final_url == visit.url, f"{page} redirected to {visit.final_url}"
+    failed, blocked = visit.failed_requests, visit.blocked_requests
+    assert not failed, "the site's own files failed to load:\n" + "\n".join(failed)
+    assert not blocked, (
+        "the page requested files from outside the site (blocked here; a reader offline loses them). "
+        "Serve them from book/_static/ and point _config.yml at them:\n" + "\n".join(blocked)
+    )
+    errors = site.unexplained_console_errors(visit)
+    assert not errors, "console errors:\n" + "\n".join(errors)
+    assert not visit.facts["thebeLoaded"], "Thebe (live code) was loaded before the reader asked for it"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_math_is_typeset(site, page):
+    facts = site.visit(page, "desktop").facts
+    assert not facts["untypesetMath"], (
+        f"math left untypeset (is MathJax served?): {facts['untypesetMath'][:5]}"
+    )
+    assert facts["mathContainers"] >= facts["mathNodes"], facts
+    assert not facts["mathErrors"], f"MathJax could not typeset: {facts['mathErrors'][:5]}"
+    leftover = raw_tex(facts["proseText"])
+    assert not leftover, f"TeX shown as text (not parsed as math; check spacing around $...$): {leftover[:5]}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_images_load_and_have_alt_text(site, page):
+    images = site.visit(page, "desktop").facts["images"]
+    broken = [img["src"] for img in images if not (img["width"] and img["height"])]
+    assert not broken, f"images that did not load: {broken}"
+    unnamed = [img["src"] for img in images if not is_meaningful_alt(img["alt"], img["src"])]
+    assert not unnamed, (
+        f"{len(unnamed)} of {len(images)} images have no alt text; {ALT_TEXT_HOWTO}: {unnamed}"
+    )
+
+
+def faint_on_dark(image: dict) -> bool:
+    """A transparent image whose ink (more than 5% of it) nearly vanishes against what shows through."""
+    transparent = image["transparentFraction"] >= 0.01
+    return transparent and image["ink"] > 0 and image["faintInk"] > 0.05 * image["ink"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_images_are_legible_in_dark_mode(site, page):
+    facts = site.visit(page, "dark").facts
+    assert facts["theme"] == "dark" and facts["pageLuminance"] < 0.05, (
+        f"dark mode did not take effect (data-theme={facts['theme']!r}, background {facts['pageBackground']})"
+    )
+    faint = [
+        f"{img['src']}: {img['faintInk']} of {img['ink']} ink pixels below 2:1 contrast against {img['backdrop']}"
+        for img in facts["images"]
+        if img["width"] and faint_on_dark(img)
+    ]
+    assert not faint, (
+        "dark ink on a transparent image over the dark page (give figures an opaque background):\n"
+        + ("\n".join(faint))
+    )
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_no_horizontal_scroll_on_a_phone(site, page):
+    facts = site.visit(page, "phone").facts
+    assert facts["scrollWidth"] <= facts["innerWidth"], (
+        f"at {facts['innerWidth']} px the page is {facts['scrollWidth']} px wide: it scrolls sideways"
+    )
+
+
+@pytest.mark.parametrize("mode", ["desktop", "dark"])
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_no_serious_accessibility_violations(site, page, mode):
+    violations = site.visit(page, mode).axe_violations
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, "axe-core:\n" + format_axe(serious)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header (a long chapter's full-page shot is too big for Pillow to open
+    without a decompression-bomb warning, which this suite turns into an error)."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height
+
+
+def test_screenshots_for_a_person(site):
+    """Home page and every chapter, desktop, phone and dark, in _build/screenshots/: look at them."""
+    for page in PAGES:
+        for mode, settings in MODES.items():
+            shot = site.visit(page, mode).screenshot
+            assert shot is not None and shot.is_file(), f"no screenshot of {page} ({mode})"
+            width, height = png_size(shot)
+            assert width == settings["viewport"]["width"] and height >= settings["viewport"]["height"], (
+                f"{shot} is {width}x{height}"
+            )
+            # one flat colour compresses to a few kB; a page of text and figures to far more
+            assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"
+
+
+def test_site_root_opens_the_home_page(site):
+    visit = Visit(page="", mode="desktop", url=site.base_url)
+    context = site.open("desktop")
+    site.watch(context, visit)
+    try:
+        page = context.new_page()
+        page.goto(site.base_url, wait_until="load")
+        page.wait_for_url(site.base_url + PAGES[0])
+    finally:
+        context.close()
+    assert not visit.blocked_requests, visit.blocked_requests
+
+
+# --- chapters --------------------------------------------------------------------------------------------------------
+
+
+def word_from(html: str) -> str:
+    """A searchable word from a chapter's own prose: the longest plain word of its first paragraph."""
+    soup = BeautifulSoup(html, "html.parser")
+    article = soup.select_one("article.bd-article") or soup
+    for node in article.select(".math, pre, code, .cell"):
+        node.decompose()
+    for paragraph in article.find_all("p"):
+        words = re.findall(r"\b[A-Za-z]{6,}\b", paragraph.get_text(" "))
+        if words:
+            return max(words, key=len).lower()
+    raise AssertionError("the chapter has no paragraph of prose")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))
+def test_search_finds_a_word_from_the_chapter(site, chapter):
+    word = word_from((site.html_dir / chapter).read_text(encoding="utf-8"))
+    record = Visit(page="search.html", mode="desktop", url=f"{site.base_url}search.html?q={quote(word)}")
+    context = site.open("desktop")
+    site.watch(context, record)
+    try:
+        page = context.new_page()
+        page.goto(record.url, wait_until="load")
+        page.wait_for_function(
+            "() => document.querySelector('#search-results h2')?.textContent === 'Search Results'",
+            timeout=15_000,
+        )
+        summary = page.inner_text("#search-results .search-summary")
+        found = [
+            urlsplit(href).path
+            for href in page.eval_on_selector_all("#search-results ul.search a", "as => as.map(a => a.href)")
+        ]
+    finally:
+        context.close()
+    assert "/" + chapter in found, f"searching {word!r} did not list {chapter}: {summary} {found}"
+    assert not record.blocked_requests and not record.failed_requests, (
+        record.blocked_requests,
+        record.failed_requests,
+    )
+    assert not site.unexplained_console_errors(record), record.console_errors
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))
+def test_live_code_fetches_thebe_only_when_clicked(site, chapter):
+    """Thebe's JS comes from a CDN and runs on a Binder kernel, so it needs a network anyway: it must not load with
+    the page, only when the reader clicks "Live Code" (the request is blocked here, which is enough to see it)."""
+    visit = site.visit(chapter, "desktop")
+    assert not [url for url in visit.blocked_requests if "thebe" in url], visit.blocked_requests
+    assert visit.live_code_request is not None, "no Live Code button on the chapter"
+    assert visit.live_code_request, "clicking Live Code requested no Thebe script"
+    assert urlsplit(visit.live_code_request).hostname != "127.0.0.1", visit.live_code_request
+
+
+# --- the probe can fail ------------------------------------------------------------------------------------------------
+
+
+def png_data_url(ink: tuple[int, int, int, int], background: tuple[int, int, int, int]) -> str:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (120, 80), background)
+    ImageDraw.Draw(image).rectangle((10, 10, 110, 40), fill=ink)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_probe_flags_dark_ink_on_a_transparent_image_and_raw_tex(site):
+    black, clear, white = (0, 0, 0, 255), (0, 0, 0, 0), (255, 255, 255, 255)
+    context = site.open("desktop")
+    try:
+        page = context.new_page()
+        page.set_content(
+            '<body style="background:#121212"><article class="bd-article"><p>Raw $x^2$ here.</p>'
+            f'<img id="a" src="{png_data_url(black, clear)}" alt="black ink, no background">'
+            f'<img id="b" src="{png_data_url(black, white)}" alt="black ink on white">'
+            f'<img id="c" src="{png_data_url(white, clear)}" alt="white ink, no background">'
+            '<img id="d" src="missing.png"></article></body>'
+        )
+        facts = page.evaluate(PROBE_JS)
+    finally:
+        context.close()
+    transparent_black, opaque, transparent_white, missing = facts["images"]
+    assert faint_on_dark(transparent_black)
+    assert not faint_on_dark(opaque) and not faint_on_dark(transparent_white)
+    assert missing["width"] == 0 and not is_meaningful_alt(missing["alt"], missing["src"])
+    assert raw_tex(facts["proseText"]) == ["$x^2$"]
+
+
+def test_raw_tex_and_alt_text_rules():
+    assert raw_tex(r"the slope \(f'(x)\) and \frac{a}{b}") == [r"\(", r"\frac"]
+    assert raw_tex("costs 5 dollars; f(x) = x^2 is typeset") == []
+    assert not is_meaningful_alt("../_images/abc123.png", "../_images/abc123.png")
+    assert not is_meaningful_alt("  ", "x.png") and not is_meaningful_alt(None, "x.png")
+    assert is_meaningful_alt("Secant lines approaching the tangent of sin at x = 1", "../_images/abc123.png")
