@@ -14,7 +14,7 @@ help:
 	@echo "make test       lint, labcode's tests, nbval on every notebook, strict book build"
 	@echo "make serve      preview the built site on http://$(HOST):$(PORT)"
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
-	@echo "make bench      print labcode's accuracy table"
+	@echo "make bench      print labcode's accuracy table and autodiff speed against autograd (and PyTorch if installed)"
 	@echo "make lock       re-resolve requirements.in into the pinned requirements.txt"
 
 venv: $(STAMP)
@@ -50,6 +50,7 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/accuracy.py
+	$(BIN)/python tests/benchmarks/autodiff_speed.py
 
 lock:
 	rm -rf .lock-venv
