@@ -377,3 +377,22 @@ def test_setup_in_ipython_asks_for_png(monkeypatch):
     notebook.setup()
     assert formats == ["png"]
     assert matplotlib.rcParams["savefig.transparent"] is False
+
+
+def test_topic_modules_export_distinct_names():
+    """labcode.plots star-imports every topic module; a name exported twice would silently shadow one figure."""
+    import importlib
+    import pkgutil
+
+    import labcode.plots
+
+    owners: dict[str, list[str]] = {}
+    for info in pkgutil.iter_modules(labcode.plots.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"labcode.plots.{info.name}")
+        for name in module.__all__:
+            owners.setdefault(name, []).append(info.name)
+            assert hasattr(labcode.plots, name), f"labcode.plots does not re-export {info.name}.{name}"
+    clashes = {name: mods for name, mods in owners.items() if len(mods) > 1}
+    assert not clashes, f"exported by more than one labcode.plots module: {clashes}"
