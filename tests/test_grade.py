@@ -1,0 +1,436 @@
+"""The grader: a handful of notebooks through real kernels, everything else in-process.
+
+Kernels cost 1-2 s each, so one module-scoped folder of submissions (the answer key for both labs, a planted
+bug, a notebook broken in several ways at once, and one that is not JSON) is graded once, and the tests read
+its reports and its CSV. Time-outs, dead kernels and the command line get one notebook each.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import ROOT, load_yaml
+from lab_solutions import lab1_bugs, lab1_gradients, lab2_autodiff, lab2_bugs
+from lab_solutions._planted import fill_notebook, solution_sources
+
+from labcode import grade
+from labcode.grade import GradeReport, TaskGrade, grade_folder, grade_notebook, identify_lab, main, write_csv
+from labcode.labs import LABS, autodiff, gradients
+
+LAB1 = ROOT / "book" / "labs" / "lab1_gradients.ipynb"
+LAB2 = ROOT / "book" / "labs" / "lab2_autodiff.ipynb"
+STARTERS = {"gradients": LAB1, "autodiff": LAB2}
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def solved(lab_key, bug_name=None):
+    """The starter notebook with every TODO cell filled by the answer key (and one planted bug)."""
+    module, bugs = (lab1_gradients, lab1_bugs) if lab_key == "gradients" else (lab2_autodiff, lab2_bugs)
+    sources = solution_sources(module)
+    if bug_name is not None:
+        sources.update(next(b for b in bugs.BUGS if b.name == bug_name).sources)
+    return fill_notebook(read(STARTERS[lab_key]), sources)
+
+
+def code_index(nb, needle):
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and needle in c.source)
+
+
+def answer(nb, checkpoint, text):
+    i = next(i for i, c in enumerate(nb.cells) if f"Your answer to checkpoint {checkpoint}:" in c.source)
+    nb.cells[i].source = f"**Your answer to checkpoint {checkpoint}:** {text}"
+
+
+def broken_in_many_ways():
+    """Lab 1 solved, then: a renamed function, a deleted TODO line, a cell that raises, a check moved above
+    the cell defining what it checks."""
+    nb = solved("gradients")
+    i = code_index(nb, "def mse_grad")
+    nb.cells[i].source = (
+        nb.cells[i].source.replace("def mse_grad", "def mse_gradient").replace("# TODO 2", "# mine")
+    )
+    nb.cells.insert(code_index(nb, "def sigmoid"), nbformat.v4.new_code_cell("1 / 0"))
+    k = code_index(nb, "lab.check_numerical_gradient")
+    nb.cells.insert(k - 1, nb.cells.pop(k))
+    return nb
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Five submissions graded once, with one seed, into reports and a CSV."""
+    base = tmp_path_factory.mktemp("submissions")
+    alice = solved("gradients")
+    answer(alice, "1a", "The h f'' terms cancel, leaving an error of order h squared.")
+    answer(alice, "1b", "Round-off grows as eps shrinks; truncation grows with eps.")
+    answer(alice, "3b", "ok")  # too short to count
+    nbformat.write(alice, base / "alice.ipynb")
+    nbformat.write(solved("gradients", "mse_grad without the 2"), base / "bob.ipynb")
+    (base / "dave" / "book" / "labs").mkdir(parents=True)
+    nbformat.write(solved("autodiff"), base / "dave" / "book" / "labs" / "lab2_autodiff.ipynb")
+    nbformat.write(broken_in_many_ways(), base / "frank.ipynb")
+    (base / "ivan.ipynb").write_text('{"cells": [ this is not json')
+    reports = grade_folder(base, seed=2024, timeout=60)
+    scores = base / "scores.csv"
+    write_csv(reports, scores)
+    return base, {r.student: r for r in reports}, scores
+
+
+def csv_rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def task(report, key):
+    return next(t for t in report.tasks if t.key == key)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The folder: full marks for the answer key, the right verdicts for the rest
+
+
+def test_the_answer_key_gets_full_marks_in_both_labs(folder):
+    _, reports, _ = folder
+    for student, lab in (("alice", "gradients"), ("dave", "autodiff")):
+        report = reports[student]
+        assert report.lab == lab and report.identified_by == "cell metadata"
+        assert report.passed and report.points == report.max_points == 6, report.to_text()
+        assert report.problems == [], report.problems
+        assert all(t.status == "solved" for t in report.tasks)
+
+
+def test_one_seed_for_a_folder_and_students_named_by_file_or_folder(folder):
+    _, reports, _ = folder
+    assert sorted(reports) == ["alice", "bob", "dave", "frank", "ivan"]
+    assert {r.seed for r in reports.values()} == {2024}
+
+
+def test_a_planted_bug_costs_its_task_and_gets_its_hint(folder):
+    _, reports, _ = folder
+    bob = reports["bob"]
+    mse = task(bob, "mse")
+    assert (mse.points, mse.status, mse.kind) == (0, "wrong", "factor")
+    assert "2/n" in mse.message and "keep the 2" in mse.hint
+    assert bob.points == 5 and not bob.passed
+    assert [t.key for t in bob.tasks if not t.solved] == ["mse"]
+
+
+def test_checkpoint_answers_are_reported_not_graded(folder):
+    _, reports, _ = folder
+    alice = reports["alice"]
+    assert alice.checkpoints == {
+        "1a": True,
+        "1b": True,
+        "1c": False,
+        "2a": False,
+        "3a": False,
+        "3b": False,
+        "4a": False,
+    }
+    assert "2 of 7 answered; unanswered: 1c, 2a, 3a, 3b, 4a" in alice.to_text()
+    assert not any(reports["dave"].checkpoints.values())
+
+
+def test_a_notebook_broken_in_many_ways_gets_verdicts_not_tracebacks(folder):
+    _, reports, _ = folder
+    frank = reports["frank"]
+    mse = task(frank, "mse")
+    assert mse.status == "missing" and "`mse_grad` is not defined" in mse.message
+    assert [t.key for t in frank.tasks if t.solved] == ["numerical_gradient", "bce", "hessian", "softmax"]
+    problems = "\n".join(frank.problems)
+    assert re.search(
+        r'cell \d+ \("lab\.check_numerical_gradient\(numerical_gradient\)"\) raised NameError', problems
+    )
+    assert re.search(r'cell \d+ \("1 / 0"\) raised ZeroDivisionError: division by zero', problems)
+    assert "the `# TODO 2` line was deleted" in problems
+
+
+def test_a_file_that_is_not_a_notebook_is_reported(folder):
+    _, reports, _ = folder
+    ivan = reports["ivan"]
+    assert ivan.error.startswith("not a readable notebook") and not ivan.passed
+    assert ivan.tasks == [] and "not graded" in ivan.to_text()
+
+
+def test_the_csv_has_one_row_per_notebook(folder):
+    _, reports, scores = folder
+    rows = csv_rows(scores)
+    assert [r["student"] for r in rows] == ["alice", "bob", "dave", "frank", "ivan"]
+    by = {r["student"]: r for r in rows}
+    assert (
+        by["alice"]["points"] == "6"
+        and by["alice"]["passed"] == "1"
+        and by["alice"]["gradients:hessian"] == "2"
+    )
+    assert by["alice"]["checkpoints_answered"] == "2/7" and by["alice"]["autodiff:value"] == ""
+    assert by["bob"]["gradients:mse"] == "0" and by["bob"]["points"] == "5"
+    assert by["dave"]["lab"] == "autodiff" and by["dave"]["autodiff:value"] == "2"
+    assert "ZeroDivisionError" in by["frank"]["notes"]
+    assert by["ivan"]["points"] == "0" and "not a readable notebook" in by["ivan"]["notes"]
+    assert {r["seed"] for r in rows} == {"2024"}
+
+
+def test_the_command_line_on_the_answer_key_exits_0(folder, capsys):
+    base, _, _ = folder
+    assert main([str(base / "alice.ipynb"), "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("alice.ipynb · Lab 1: Gradients · seed 7")
+    assert re.search(r"^Task 4, numerical Hessian\s+2/2\s+solved", out, re.M)
+    assert "total 6/6" in out
+
+
+# ----------------------------------------------------------------------------------------------------
+# The starter, time-outs, dead kernels
+
+
+def test_the_starter_gets_zero_and_says_not_attempted(tmp_path, capsys):
+    scores = tmp_path / "scores.csv"
+    assert main([str(LAB2), "--markdown", "--csv", str(scores), "--seed", "1"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("### lab2_autodiff.ipynb: 0/6 (not passed yet)")
+    assert "| Task 4, reverse mode: Value and backward | 0/2 | · not attempted | a + b still raises" in out
+    assert out.count("not attempted") == 5 and "**Total: 0/6**" in out
+    row = csv_rows(scores)[0]
+    assert row["student"] == "lab2_autodiff" and row["points"] == "0" and row["checkpoints_answered"] == "0/5"
+
+
+def test_infinite_loops_are_interrupted(tmp_path):
+    nb = solved("gradients")
+    i = code_index(nb, "def numerical_hessian")
+    nb.cells[i].source += "\n\n\nwhile True:  # an endless cell\n    pass"
+    i = code_index(nb, "def softmax(")
+    nb.cells[i].source = nb.cells[i].source.replace(
+        "def softmax(Z):\n", "def softmax(Z):\n    while True:\n        pass\n"
+    )
+    nb.cells[code_index(nb, "lab.check_softmax")].source = "# the check would loop too"
+    path = tmp_path / "gina.ipynb"
+    nbformat.write(nb, path)
+    report = grade_notebook(path, timeout=4, seed=5)
+    assert task(report, "softmax").status == "timeout" and "within 4 s" in task(report, "softmax").message
+    assert [t.key for t in report.tasks if t.solved] == ["numerical_gradient", "mse", "bce", "hessian"]
+    assert len(report.problems) == 1 and "ran longer than 4 s and was interrupted" in report.problems[0]
+
+
+def test_exits_and_dead_kernels_are_survived(tmp_path):
+    nb = solved("gradients")
+    nb.cells.insert(code_index(nb, "def mse_loss") + 1, nbformat.v4.new_code_cell("import os\n\nos._exit(1)"))
+    nb.cells.insert(
+        code_index(nb, "def sigmoid") + 1, nbformat.v4.new_code_cell("import sys\n\nsys.exit('bye')")
+    )
+    i = code_index(nb, "def numerical_hessian")
+    nb.cells[i].source = nb.cells[i].source.replace(
+        "def numerical_hessian(f, w, eps=1e-4):\n",
+        "def numerical_hessian(f, w, eps=1e-4):\n    import os\n    os._exit(3)\n",
+    )
+    nb.cells[code_index(nb, "lab.check_hessian")].source = "# the check would end the kernel too"
+    path = tmp_path / "hank.ipynb"
+    nbformat.write(nb, path)
+    report = grade_notebook(path, timeout=30, seed=5)
+    hessian = task(report, "hessian")
+    assert hessian.status == "error" and "stopped the kernel" in hessian.message
+    assert [t.key for t in report.tasks if not t.solved] == ["hessian"], report.to_text()
+    problems = "\n".join(report.problems)
+    assert re.search(r'cell \d+ \("import os"\) stopped the kernel .*; it was skipped', problems)
+    assert re.search(r'cell \d+ \("import sys"\) called sys\.exit\(\)', problems)
+
+
+def test_the_module_runs_as_a_command_and_prints_json(tmp_path):
+    bad = tmp_path / "empty.ipynb"
+    bad.write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-m", "labcode.grade", str(bad), "--json", "--lab", "lab1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1, proc.stderr
+    (report,) = json.loads(proc.stdout)
+    assert report["lab"] == "gradients" and report["points"] == 0 and report["max_points"] == 6
+    assert report["error"].startswith("not a readable notebook")
+    assert {t["status"] for t in report["tasks"]} == {"not graded"}
+
+
+# ----------------------------------------------------------------------------------------------------
+# The committed starters are what the grader expects
+
+
+@pytest.mark.parametrize("lab_key", STARTERS)
+def test_the_committed_starter_is_in_its_todo_state(lab_key):
+    lab = LABS[lab_key]
+    nb = read(STARTERS[lab_key])
+    assert identify_lab(nb) == (lab, "cell metadata")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for t in lab.tasks:
+        assert re.search(rf"^# {t.todo}\b", code, re.M), f"no `# {t.todo}` line"
+        for name in t.functions:
+            assert re.search(rf"^(def|class) {name}\b", code, re.M), f"{name} is not defined in a TODO cell"
+    assert grade._missing_todos(nb, lab) == []
+    assert grade._checkpoints(nb, lab) == dict.fromkeys(lab.checkpoints, False)
+    outputs = [
+        "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in c.outputs)
+        for c in nb.cells
+        if c.cell_type == "code"
+    ]
+    checks = [out for out in outputs if "Progress:" in out]
+    assert len(checks) == len(lab.tasks) and all("not attempted yet" in out for out in checks)
+    assert outputs[-1].startswith("0/5 tasks solved")
+
+
+def test_filling_a_starter_keeps_its_todo_lines():
+    for lab_key in STARTERS:
+        nb = solved(lab_key)
+        assert grade._missing_todos(nb, LABS[lab_key]) == []
+        assert "NotImplementedError" not in "".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+# ----------------------------------------------------------------------------------------------------
+# In-process: which lab, checkpoints, formats, the command line's plumbing
+
+
+def test_identify_lab_by_metadata_then_by_functions():
+    nb = read(LAB1)
+    assert identify_lab(nb)[0] is gradients.LAB
+    for cell in nb.cells:
+        cell.metadata.pop("labcode", None)
+    assert identify_lab(nb) == (gradients.LAB, "the functions it defines")
+    nb.metadata["labcode"] = {"lab": "autodiff"}
+    assert identify_lab(nb) == (autodiff.LAB, "notebook metadata")
+    blank = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def mse_loss(w, X, y):\n    pass")])
+    assert identify_lab(blank) == (None, "")  # one name is too few to tell
+
+
+def test_an_unknown_lab_is_not_graded(tmp_path):
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), path)
+    report = grade_notebook(path, seed=0)
+    assert report.error.startswith("cannot tell which lab") and "--lab" in report.error and not report.passed
+
+
+@pytest.mark.parametrize("content", ["", "[]", '{"cells": 3}', "\x00\x01"])
+def test_unreadable_files_are_reported_without_a_kernel(tmp_path, content):
+    path = tmp_path / "bad.ipynb"
+    path.write_text(content)
+    report = grade_notebook(path, lab="autodiff", seed=0)
+    assert report.error.startswith("not a readable notebook")
+    assert [t.status for t in report.tasks] == ["not graded"] * 5 and report.points == 0
+
+
+def test_a_hand_edited_notebook_with_odd_cells_gets_a_report(tmp_path):
+    nb = json.loads(LAB1.read_text())
+    nb["metadata"] = {"labcode": "gradients"}  # not a dict
+    nb["cells"][0]["metadata"] = 3
+    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": 7})
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(nb))
+    report = grade_notebook(path, seed=0)
+    assert report.error is not None and not report.passed
+    assert [t.status for t in report.tasks] == ["not graded"] * 5 or report.tasks == []
+
+
+def test_checkpoint_answers_need_three_words_and_stop_at_the_next_question():
+    nb = read(LAB2)
+    answer(nb, "1a", "eps squared is zero")
+    answer(nb, "3a", "_Replace this line with your answer._ yes")
+    nb.cells.append(
+        nbformat.v4.new_markdown_cell(
+            "**Your answer to checkpoint 4a:** accumulate, since a node can be used twice\n\n"
+            "> **Checkpoint 4b.** a question with many words in it\n\n**Your answer to checkpoint 5a:** memory"
+        )
+    )
+    found = grade._checkpoints(nb, autodiff.LAB)
+    assert found == {"1a": True, "3a": False, "4a": True, "4b": False, "5a": False}
+
+
+def report_of(statuses, **kwargs):
+    tasks = [
+        TaskGrade(
+            t.key, t.label, t.points if s == "solved" else 0, t.points, s, "msg | with a pipe", "a hint"
+        )
+        for t, s in zip(gradients.LAB.tasks, statuses, strict=True)
+    ]
+    return GradeReport(
+        "subs/zoe.ipynb", kwargs.pop("student", "zoe"), "gradients", "Lab 1: Gradients", 3, tasks, **kwargs
+    )
+
+
+def test_text_and_markdown_tables():
+    report = report_of(
+        ["solved", "wrong", "not attempted", "solved", "timeout"], checkpoints={"1a": True, "1b": False}
+    )
+    text = report.to_text()
+    assert text.splitlines()[0] == "zoe.ipynb · Lab 1: Gradients · seed 3"
+    assert re.search(r"^task\s+points\s+verdict\s+hint$", text, re.M)
+    assert re.search(
+        r"^Task 2, MSE loss and gradient\s+0/1\s+wrong\s+msg \| with a pipe Hint: a hint$", text, re.M
+    )
+    assert "total 3/6" in text and "1 of 2 answered; unanswered: 1b" in text
+    md = report.to_markdown()
+    assert md.startswith("### zoe.ipynb: 3/6 (not passed yet)")
+    assert "| Task 2, MSE loss and gradient | 0/1 | ❌ wrong | msg \\| with a pipe<br>*Hint:* a hint |" in md
+    assert "| ✅ solved |" in md and "| · not attempted |" in md
+    assert (
+        report_of(["solved"] * 5, student="bo").to_text().splitlines()[0]
+        == "zoe.ipynb · student bo · Lab 1: Gradients · seed 3"
+    )
+    data = report.to_dict()
+    assert data["points"] == 3 and data["max_points"] == 6 and data["passed"] is False
+    json.dumps(data)
+
+
+def test_main_exit_codes_and_formats_without_kernels(monkeypatch, tmp_path, capsys):
+    good, bad = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
+    good.write_text("{}")
+    bad.write_text("{}")
+    fake = {good.name: report_of(["solved"] * 5), bad.name: report_of(["solved"] * 4 + ["wrong"])}
+    monkeypatch.setattr(grade, "grade_notebook", lambda path, **kw: fake[path.name])
+    assert main([str(good)]) == 0
+    assert main([str(good), str(bad), "--json"]) == 1
+    out = capsys.readouterr().out
+    assert [r["passed"] for r in json.loads(out[out.index("[") :])] == [True, False]
+    assert main([str(tmp_path), "--markdown", "--csv", str(tmp_path / "s.csv")]) == 1
+    assert len(csv_rows(tmp_path / "s.csv")) == 2
+    with pytest.raises(SystemExit):
+        main([str(good), "--lab", "lab9"])
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "empty-folder-that-does-not-exist")])
+
+
+def test_csv_for_mixed_labs_and_unreadable_files(tmp_path):
+    broken = GradeReport("x/yan.ipynb", "yan", None, "", 4, error="not a readable notebook: nope")
+    write_csv([report_of(["solved"] * 5), broken], tmp_path / "s.csv")
+    rows = csv_rows(tmp_path / "s.csv")
+    assert rows[0]["gradients:softmax"] == "1" and rows[1]["gradients:softmax"] == ""
+    assert rows[1]["notes"] == "not a readable notebook: nope" and rows[1]["passed"] == "0"
+
+
+def test_student_ids():
+    assert grade._student_id(ROOT / "subs" / "alice.ipynb", ROOT / "subs") == "alice"
+    assert grade._student_id(ROOT / "subs" / "bo" / "book" / "labs" / "lab1.ipynb", ROOT / "subs") == "bo"
+    assert grade._student_id(ROOT / "lab1_gradients.ipynb", None) == "lab1_gradients"
+
+
+def test_the_grading_workflow_grades_changed_labs_with_least_privilege():
+    workflow = load_yaml(".github/workflows/grade-lab.yml")
+    assert workflow[True]["pull_request"]["paths"] == ["book/labs/*.ipynb"]  # YAML reads `on:` as True
+    assert workflow["permissions"] == {"contents": "read"}
+    steps = workflow["jobs"]["grade"]["steps"]
+    assert steps[0]["with"]["persist-credentials"] is False
+    script = "\n".join(step.get("run", "") for step in steps)
+    assert "pip install -r requirements.txt" in script
+    assert re.search(
+        r'python -m labcode\.grade "\$\{notebooks\[@\]\}" --markdown >> "\$GITHUB_STEP_SUMMARY"', script
+    )
+    assert "${{" not in script, "no expression inside a script: they go through env"
+
+
+def test_the_labs_page_exists_and_names_both_labs():
+    text = (ROOT / "book" / "labs" / "index.md").read_text()
+    assert "lab1_gradients" in text and "lab2_autodiff" in text and "python -m labcode.grade" in text
