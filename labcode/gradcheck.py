@@ -576,7 +576,18 @@ def _factor_phrase(c: float, rtol: float) -> tuple[str, bool]:
         return "is zero", False
     exact = f"analytic / numerical = {_num(c)}"
     if _close(size, 1.0, rtol):
-        return f"has the wrong sign ({exact}): a minus sign dropped, or y - Xw where Xw - y was meant?", True
+        if c < 0:
+            return (
+                f"has the wrong sign ({exact}): a minus sign dropped, or y - Xw where Xw - y was meant?",
+                True,
+            )
+        # A factor this close to +1 is no sign error and no dropped constant: name how far it is from 1.
+        return (
+            f"is off by a constant factor very close to 1 (analytic / numerical = 1 {'+' if c > 1 else '-'} "
+            f"{abs(c - 1):.1e}): n - 1 where n was meant, a constant rounded to float32, or a tolerance "
+            f"tighter than f's precision?",
+            False,
+        )
     sign = "has the wrong sign and " if c < 0 else ""
     k, inverse_k = round(size), round(1 / size)
     if _close(size, 2.0, rtol):

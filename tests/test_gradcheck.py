@@ -744,3 +744,19 @@ def test_html_of_a_large_w_shows_a_few_rows():
     assert len(bad.rows) == 5 and any(label == "w[123]" for label, _, _ in bad.rows)
     good = check_gradient(f, grad, w)
     assert [label for label, _, _ in good.rows] == ["w[0]", "w[1]", "w[2]", "w[3]", "w[4]"]
+
+
+@pytest.mark.parametrize("scale", [1 + 2e-6, 1 + 2e-5, 1 - 3e-5])
+def test_a_factor_close_to_one_is_not_called_a_sign_error(scale):
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(6, 6))
+    A = A @ A.T  # symmetric, so the gradient of w^T A w / 2 is A w
+
+    def f(w):
+        return 0.5 * w @ A @ w
+
+    result = check_gradient(f, lambda w: scale * (A @ w), rng.normal(size=6), rtol=1e-7)
+    assert not result and result.kind == "factor"
+    assert "sign" not in result.diagnosis
+    assert f"{abs(scale - 1):.1e}" in result.diagnosis and "close to 1" in result.diagnosis
+    assert result.factor == pytest.approx(scale, rel=1e-7)
