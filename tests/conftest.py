@@ -6,9 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-import pytest
-import yaml
+import matplotlib
+
+matplotlib.use("Agg")  # no display in tests or CI: set before anything imports pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +46,19 @@ def all_notebooks() -> list[Path]:
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+@pytest.fixture(autouse=True)
+def isolated_matplotlib():
+    """Each test gets matplotlib's defaults back and leaves no figure open."""
+    with matplotlib.rc_context():
+        yield
+    plt.close("all")
+
+
+def visible_lines(ax) -> list:
+    """The lines of ``ax`` that have a legend entry (matplotlib hides labels starting with "_")."""
+    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
 
 
 @pytest.fixture(scope="session")

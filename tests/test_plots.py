@@ -7,31 +7,16 @@ import math
 import sys
 
 import matplotlib
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import visible_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_rgba
 
-matplotlib.use("Agg")  # before pyplot: no display in tests or CI
-
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-
-from labcode import notebook, plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def isolated_style():
-    """Each test gets matplotlib's defaults back and leaves no figure open."""
-    with matplotlib.rc_context():
-        yield
-    plt.close("all")
-
-
-def visible_lines(ax):
-    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
-
+from labcode import notebook, plots
 
 # --- use_book_style -----------------------------------------------------------------------------------
 

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import matplotlib
+import io
 
-matplotlib.use("Agg")  # before pyplot: no display in tests or CI
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_rgba
+from matplotlib.patches import Circle, FancyArrowPatch
 
-import io  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
-
-from labcode import plots  # noqa: E402
-from labcode.plots import autodiff as adplots  # noqa: E402
+from labcode import plots
+from labcode.plots import autodiff as adplots
 
 
 @pytest.fixture(autouse=True)
-def isolated_style():
-    """Each test gets matplotlib's defaults back and leaves no figure open."""
-    with matplotlib.rc_context():
-        plots.use_book_style()
-        yield
-    plt.close("all")
+def book_style():
+    """These figures are tested in the book's style (conftest.py restores the defaults afterwards)."""
+    plots.use_book_style()
 
 
 def texts(ax):

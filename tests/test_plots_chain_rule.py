@@ -3,28 +3,15 @@ per edge, residuals from each target to its prediction."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_rgba
+from matplotlib.text import Annotation
 
-matplotlib.use("Agg")  # before pyplot: no display in tests or CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.text import Annotation  # noqa: E402
-
-from labcode import plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def isolated_style():
-    """Each test gets matplotlib's defaults back and leaves no figure open."""
-    with matplotlib.rc_context():
-        yield
-    plt.close("all")
-
+from labcode import plots
 
 NODES = {"x": (0.0, 0.0), "u": (1.0, 0.0), "y": (2.0, 0.0)}
 EDGES = [("x", "u", "du/dx = 2x"), ("u", "y", "dy/du = cos u")]

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import visible_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.collections import PathCollection, QuadMesh
+from matplotlib.colors import to_rgba
+from matplotlib.contour import ContourSet
 
-matplotlib.use("Agg")  # before pyplot: no display in tests or CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.collections import PathCollection, QuadMesh  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from matplotlib.contour import ContourSet  # noqa: E402
-
-from labcode import losses, plots  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def isolated_style():
-    """Each test gets matplotlib's defaults back and leaves no figure open."""
-    with matplotlib.rc_context():
-        yield
-    plt.close("all")
-
-
-def visible_lines(ax):
-    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+from labcode import losses, plots
 
 
 def legend_texts(ax):

@@ -3,27 +3,15 @@ a function beside its second-order Taylor model with the model's minimum (the Ne
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.contour import ContourSet
 
-matplotlib.use("Agg")  # before pyplot: no display in tests or CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.contour import ContourSet  # noqa: E402
-
-from labcode import plots  # noqa: E402
-from labcode.plots import curvature  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def isolated_style():
-    """Each test gets matplotlib's defaults back and leaves no figure open."""
-    with matplotlib.rc_context():
-        yield
-    plt.close("all")
+from labcode import plots
+from labcode.plots import curvature
 
 
 def contour_sets(ax):

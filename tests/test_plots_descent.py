@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import visible_lines
+from matplotlib.contour import ContourSet
 
-matplotlib.use("Agg")  # before pyplot: no display in tests or CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.contour import ContourSet  # noqa: E402
-
-from labcode import optim, plots  # noqa: E402
-from labcode.plots.style import ZERO_FLOOR  # noqa: E402
+from labcode import optim, plots
+from labcode.plots.style import ZERO_FLOOR
 
 
 @pytest.fixture(autouse=True)
-def isolated_style():
-    """Each test gets matplotlib's defaults back and leaves no figure open."""
-    with matplotlib.rc_context():
-        plots.use_book_style()
-        yield
-    plt.close("all")
-
-
-def visible_lines(ax):
-    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+def book_style():
+    """These figures are tested in the book's style (conftest.py restores the defaults afterwards)."""
+    plots.use_book_style()
 
 
 QUAD = optim.quadratic(np.diag([1.0, 8.0]))
