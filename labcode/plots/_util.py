@@ -65,3 +65,13 @@ def _fit_ylim(ax: Axes, y: np.ndarray, pad: float = 0.15) -> None:
     low, high = float(np.min(y)), float(np.max(y))
     span = high - low if high > low else max(1.0, abs(high))
     ax.set_ylim(low - pad * span, high + pad * span)
+
+
+def _label_axes(ax: Axes, xlabel: str, ylabel: str, title: str | None) -> Axes:
+    """Label both axes, add the title (if any) and the legend; return ``ax``, as every figure helper does."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best")
+    return ax

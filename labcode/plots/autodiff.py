@@ -21,7 +21,7 @@ from labcode._checks import (
     require_ndim,
     shape_str,
 )
-from labcode.plots._util import _evaluate, _get_axes
+from labcode.plots._util import _evaluate, _get_axes, _label_axes
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
@@ -334,12 +334,7 @@ def plot_cost_scaling(
     if loglog:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, xlabel, ylabel, title)
 
 
 def plot_layer_gradient_norms(
@@ -375,12 +370,7 @@ def plot_layer_gradient_norms(
         )
     longest = max(y.size for y in curves.values())
     ax.set_xticks(np.arange(1, longest + 1))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, xlabel, ylabel, title)
 
 
 def plot_regression_fit(
@@ -426,9 +416,4 @@ def plot_regression_fit(
         )
     for k, (name, p) in enumerate(curves.items()):
         ax.plot(grid, p, color=OKABE_ITO[k % len(OKABE_ITO)], label=name, zorder=3)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$y$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, "$x$", "$y$", title)

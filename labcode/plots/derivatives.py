@@ -18,7 +18,7 @@ from labcode._checks import (
     require_positive_step,
     shape_str,
 )
-from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _scalar, _value_at
+from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes, _scalar, _value_at
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
 __all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
@@ -30,12 +30,7 @@ def _finish_function_axes(
     """Mark (x0, f(x0)), fit the y-range to f's curve, and add the labels, title and legend."""
     ax.plot([x0], [y0], "o", color="black", zorder=3, label=point_label)
     _fit_ylim(ax, y)
-    ax.set_xlabel("$x$")
-    ax.set_ylabel("$f(x)$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, "$x$", "$f(x)$", title)
 
 
 def plot_tangent_line(

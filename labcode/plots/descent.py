@@ -19,7 +19,7 @@ from labcode._checks import (
     scalar_output,
     shape_str,
 )
-from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval
+from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
 __all__ = [
@@ -136,12 +136,7 @@ def plot_descent_1d(
     inside = fw[(w >= low) & (w <= high)]
     _fit_ylim(ax, np.concatenate([y, inside]))
     ax.set_xlim(low, high)
-    ax.set_xlabel("$w$")
-    ax.set_ylabel("$f(w)$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, "$w$", "$f(w)$", title)
 
 
 def plot_trajectories(
@@ -279,12 +274,7 @@ def plot_loss_curves(
         )
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, xlabel, ylabel, title)
 
 
 def plot_contraction_factors(
@@ -392,9 +382,4 @@ def plot_iterations_vs_condition(
             linestyle=METHOD_LINESTYLES[i % len(METHOD_LINESTYLES)],
             label=label,
         )
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best")
-    return ax
+    return _label_axes(ax, xlabel, ylabel, title)
