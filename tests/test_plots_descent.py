@@ -137,6 +137,14 @@ def test_trajectories_reject_bad_input():
         plots.plot_trajectories(QUAD.f, {"a": np.zeros((2, 2))}, levels=1)
     with pytest.raises(ValueError, match="xlim must satisfy low < high"):
         plots.plot_trajectories(QUAD.f, {"a": np.zeros((2, 2))}, xlim=(1, -1))
+    with pytest.raises(ValueError, match=r"f is not finite at w = \(-1.0, "):
+        plots.plot_trajectories(
+            lambda w: np.inf if w[0] < 0 else 0.0, {"a": np.ones((2, 2))}, xlim=(-1, 1), ylim=(-1, 1)
+        )
+    with pytest.raises(TypeError, match="f must return real numbers"):
+        plots.plot_trajectories(lambda w: w[0] * 1j, {"a": np.ones((2, 2))}, xlim=(-1, 1), ylim=(-1, 1))
+    # a complex number with zero imaginary part is a real number
+    plots.plot_trajectories(lambda w: complex(w @ w), {"a": np.ones((2, 2))}, xlim=(-1, 1), ylim=(-1, 1))
 
 
 # --- plot_loss_curves ----------------------------------------------------------------------------------
@@ -216,7 +224,7 @@ def test_iterations_vs_condition_draws_counts_on_log_axes():
     np.testing.assert_array_equal(gd.get_ydata(), counts["GD"])
     np.testing.assert_array_equal(mom.get_ydata(), counts["momentum"])
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
-    with pytest.raises(ValueError, match=r"counts\['GD'\] must have the shape of kappas \(3,\), got \(2,\)"):
+    with pytest.raises(ValueError, match=r"counts\['GD'\] must have shape \(3,\) like kappas, got \(2,\)"):
         plots.plot_iterations_vs_condition(kappas, {"GD": [1, 2]})
     with pytest.raises(ValueError, match="must be positive"):
         plots.plot_iterations_vs_condition(kappas, {"GD": [1, 0, 2]})

@@ -102,6 +102,8 @@ def test_gradient_field_with_a_zero_gradient_draws_a_zero_arrow():
         ({"grad": lambda w: np.ones(3)}, ValueError, r"grad must return shape \(2,\)"),
         ({"grad": lambda w: np.array([np.inf, 0.0])}, ValueError, "grad"),
         ({"f": lambda w: w}, ValueError, "f must return a scalar"),
+        ({"f": lambda w: np.inf if w[0] > 1.5 else w @ w}, ValueError, r"f is not finite at w = \("),
+        ({"f": lambda w: w[0] + 1j * w[1]}, TypeError, "f must return real numbers"),
         ({"num": 2}, ValueError, "num must be an integer >= 3"),
         ({"arrow_length": -1.0}, ValueError, "arrow_length must be > 0"),
         ({"xlim": (1.0, 0.0)}, ValueError, "low < high"),

@@ -21,7 +21,7 @@ from labcode._checks import (
     require_ndim,
     shape_str,
 )
-from labcode.plots._util import _evaluate, _get_axes, _label_axes
+from labcode.plots._util import _evaluate, _get_axes, _label_axes, _named_curves
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
@@ -308,18 +308,10 @@ def plot_cost_scaling(
     x = require_finite(require_ndim(as_float_array(sizes, "sizes"), "sizes", 1, "(m,)"), "sizes")
     if x.size == 0 or np.any(x <= 0):
         raise ValueError("sizes must be non-empty and every size > 0")
-    if not isinstance(costs, Mapping) or not costs:
-        raise TypeError("costs must be a non-empty mapping {method name: costs (m,)}")
-    curves = {}
-    for name, values in costs.items():
-        y = require_finite(as_float_array(values, f"costs[{name!r}]"), f"costs[{name!r}]")
-        if y.shape != x.shape:
-            raise ValueError(
-                f"costs[{name!r}] must have shape {shape_str(x.shape)} like sizes, got {shape_str(y.shape)}"
-            )
+    curves = _named_curves(costs, "costs", x, "sizes")
+    for name, y in curves.items():
         if loglog and np.any(y <= 0):
             raise ValueError(f"costs[{name!r}] must be > 0 on log axes; pass loglog=False to plot zeros")
-        curves[name] = y
     ax = _get_axes(ax)
     markers = ("o", "s", "^", "D", "v", "P", "X")
     for k, (name, y) in enumerate(curves.items()):
@@ -397,16 +389,7 @@ def plot_regression_fit(
             f"x and y must have the same shape (n,), got {shape_str(xs.shape)} and {shape_str(ys.shape)}"
         )
     grid = require_finite(require_ndim(as_float_array(x_grid, "x_grid"), "x_grid", 1, "(g,)"), "x_grid")
-    if not isinstance(predictions, Mapping) or not predictions:
-        raise TypeError("predictions must be a non-empty mapping {model name: predictions (g,)}")
-    curves = {}
-    for name, values in predictions.items():
-        p = require_finite(as_float_array(values, f"predictions[{name!r}]"), f"predictions[{name!r}]")
-        if p.shape != grid.shape:
-            raise ValueError(
-                f"predictions[{name!r}] must have shape {shape_str(grid.shape)} like x_grid, got {shape_str(p.shape)}"
-            )
-        curves[name] = p
+    curves = _named_curves(predictions, "predictions", grid, "x_grid")
     ax = _get_axes(ax)
     ax.scatter(xs, ys, s=18, color="grey", alpha=0.8, label="training data", zorder=2)
     if truth is not None:

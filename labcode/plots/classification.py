@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 
 from labcode._checks import as_float_array, require_callable, require_finite, require_ndim, shape_str
 from labcode.losses import sigmoid, sigmoid_grad
-from labcode.plots._util import _get_axes, _interval, _scalar
+from labcode.plots._util import _get_axes, _interval, _label_axes, _named_curves, _scalar
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
@@ -49,22 +49,6 @@ def _int_at_least(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return int(value)
-
-
-def _curve(values: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    arr = require_finite(as_float_array(values, name), name)
-    if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape_str(shape)} like z, got {shape_str(arr.shape)}")
-    return arr
-
-
-def _finish(ax: Axes, xlabel: str, ylabel: str, title: str | None, legend_loc: str = "best") -> Axes:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.legend(loc=legend_loc)
-    return ax
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -96,7 +80,7 @@ def plot_sigmoid(
     if low <= 0.0 <= high:
         ax.plot([0.0], [0.25], "o", color="black", zorder=3, label=r"peak of $\sigma'$: $1/4$ at $z = 0$")
     ax.set_ylim(-0.05, 1.05)
-    return _finish(ax, "logit $z$", "value", title)
+    return _label_axes(ax, "logit $z$", "value", title)
 
 
 def plot_logit_curves(
@@ -120,11 +104,7 @@ def plot_logit_curves(
     z_arr = require_finite(require_ndim(as_float_array(z, "z"), "z", 1, "(m,)"), "z")
     if z_arr.size < 2:
         raise ValueError(f"z must hold at least 2 points to draw a curve, got shape {shape_str(z_arr.shape)}")
-    if not isinstance(curves, Mapping) or not curves:
-        raise TypeError(
-            f"curves must be a non-empty mapping {{name: values (m,)}}, got {type(curves).__name__}"
-        )
-    arrays = {name: _curve(values, f"curves[{name!r}]", z_arr.shape) for name, values in curves.items()}
+    arrays = _named_curves(curves, "curves", z_arr, "z")
     ax = _get_axes(ax)
     for i, (name, values) in enumerate(arrays.items()):
         ax.plot(
@@ -136,7 +116,7 @@ def plot_logit_curves(
         )
     if ylim is not None:
         ax.set_ylim(*_interval(ylim, 0.0, "ylim"))
-    return _finish(ax, xlabel, ylabel, title, legend_loc)
+    return _label_axes(ax, xlabel, ylabel, title, legend_loc)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -369,4 +349,4 @@ def plot_training_loss(
         ax.axhline(
             _scalar(baseline, "baseline"), color="grey", linestyle=":", linewidth=1.6, label=baseline_label
         )
-    return _finish(ax, xlabel, ylabel, title)
+    return _label_axes(ax, xlabel, ylabel, title)

@@ -27,7 +27,7 @@ from labcode._checks import (
     scalar_output,
     shape_str,
 )
-from labcode.plots._util import _get_axes, _interval
+from labcode.plots._util import _get_axes, _grid_values, _interval
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
@@ -93,25 +93,11 @@ def _resolution(resolution: Any) -> int:
 def _grid(
     f: Callable[[np.ndarray], Any], xlim: tuple[float, float], ylim: tuple[float, float], resolution: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(W1, W2, F), each (resolution, resolution): F[i, j] = f([W1[i, j], W2[i, j]]).
-
-    f is called once per grid point with a fresh (2,) array, as numdiff calls it.
-    """
+    """(W1, W2, F), each (resolution, resolution): F[i, j] = f([W1[i, j], W2[i, j]])."""
     w1 = np.linspace(xlim[0], xlim[1], resolution)
     w2 = np.linspace(ylim[0], ylim[1], resolution)
     W1, W2 = np.meshgrid(w1, w2)
-    F = np.empty_like(W1)
-    for index in np.ndindex(W1.shape):
-        value = scalar_output(f(np.array([W1[index], W2[index]])), "f")
-        if isinstance(value, complex):
-            raise TypeError(f"f must return real numbers, got {value!r}")
-        F[index] = value
-    if not np.all(np.isfinite(F)):
-        i, j = (int(k) for k in np.argwhere(~np.isfinite(F))[0])
-        raise ValueError(
-            f"f is not finite at w = ({W1[i, j]!r}, {W2[i, j]!r}), inside the window; shrink xlim/ylim"
-        )
-    return W1, W2, F
+    return W1, W2, _grid_values(f, w1, w2)
 
 
 def _finish_plane(ax: Axes, title: str | None) -> None:

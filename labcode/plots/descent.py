@@ -16,10 +16,17 @@ from labcode._checks import (
     require_callable,
     require_finite,
     require_ndim,
-    scalar_output,
     shape_str,
 )
-from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes
+from labcode.plots._util import (
+    _evaluate,
+    _fit_ylim,
+    _get_axes,
+    _grid_values,
+    _interval,
+    _label_axes,
+    _named_curves,
+)
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
 __all__ = [
@@ -67,15 +74,6 @@ def _losses_of(value: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must start with a finite loss")
     stop = int(np.argmin(finite)) if not np.all(finite) else arr.size
     return arr[:stop]
-
-
-def _grid(f: Callable[[np.ndarray], Any], w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
-    """f on the grid, (len(w2), len(w1)) with entry [i, j] = f([w1[j], w2[i]]) (matplotlib's layout)."""
-    values = np.empty((w2.size, w1.size))
-    for i, b in enumerate(w2):
-        for j, a in enumerate(w1):
-            values[i, j] = float(np.real(scalar_output(f(np.array([a, b])), "f")))
-    return require_finite(values, "f on the grid")
 
 
 def _contour_levels(values: np.ndarray, levels: int | Sequence[float], spacing: str) -> np.ndarray:
@@ -191,7 +189,7 @@ def plot_trajectories(
     ax = _get_axes(ax)
     w1 = np.linspace(low1, high1, int(num))
     w2 = np.linspace(low2, high2, int(num))
-    values = _grid(f, w1, w2)
+    values = _grid_values(f, w1, w2)
     level_values = _contour_levels(values, levels, spacing)
     # dark grey at the bottom of the valley fading to light grey on the walls, never to white
     shades = plt.get_cmap("Greys_r")(np.linspace(0.1, 0.62, level_values.size))
@@ -363,17 +361,12 @@ def plot_iterations_vs_condition(
     k = require_finite(require_ndim(as_float_array(kappas, "kappas"), "kappas", 1, "(m,)"), "kappas")
     if k.size == 0 or np.any(k <= 0):
         raise ValueError("kappas must be non-empty and all > 0 (they go on a log axis)")
-    if not isinstance(counts, Mapping) or not counts:
-        raise TypeError("counts must be a non-empty mapping {method: counts (m,)}")
-    ax = _get_axes(ax)
-    for i, (label, c) in enumerate(counts.items()):
-        arr = as_float_array(c, f"counts[{label!r}]")
-        if arr.shape != k.shape:
-            raise ValueError(
-                f"counts[{label!r}] must have the shape of kappas {shape_str(k.shape)}, got {shape_str(arr.shape)}"
-            )
+    arrays = _named_curves(counts, "counts", k, "kappas", finite=False)
+    for label, arr in arrays.items():
         if np.any(arr[~np.isnan(arr)] <= 0) or np.any(np.isinf(arr)):
             raise ValueError(f"counts[{label!r}] must be positive (nan for a run that did not converge)")
+    ax = _get_axes(ax)
+    for i, (label, arr) in enumerate(arrays.items()):
         ax.loglog(
             k,
             arr,

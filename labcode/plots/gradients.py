@@ -19,10 +19,9 @@ from labcode._checks import (
     require_callable,
     require_finite,
     require_ndim,
-    scalar_output,
     shape_str,
 )
-from labcode.plots._util import _get_axes, _interval, _scalar
+from labcode.plots._util import _get_axes, _grid_values, _interval, _scalar
 from labcode.plots.style import OKABE_ITO, ZERO_FLOOR
 
 __all__ = [
@@ -61,15 +60,6 @@ def _points(value: Any, name: str) -> np.ndarray:
             f"{name} must have shape (m, 2), one point (w1, w2) per row, got {shape_str(arr.shape)}"
         )
     return require_finite(arr, name)
-
-
-def _grid_values(f: Callable[[np.ndarray], Any], w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
-    """f at every point of the grid: (num, num), entry [i, j] = f([w1[j], w2[i]]) (matplotlib's layout)."""
-    values = np.empty((w2.size, w1.size))
-    for i, b in enumerate(w2):
-        for j, a in enumerate(w1):
-            values[i, j] = float(np.real(scalar_output(f(np.array([a, b])), "f")))
-    return require_finite(values, "f on the grid")
 
 
 def plot_gradient_field(
