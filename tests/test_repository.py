@@ -104,6 +104,10 @@ def test_notebook_is_stored_executed_and_clean(path):
     for cell in code_cells(nb):
         assert "execution" not in cell.metadata, "execution timings are stored (timestamps)"
         tags = cell.metadata.get("tags", [])
+        kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+        assert all(a != b or a[0] != "stream" for a, b in zip(kinds, kinds[1:])), (
+            f"{cell.id}: one stream stored in pieces (the split depends on timing); run make notebooks"
+        )
         for out in cell.outputs:
             if out.output_type == "error":
                 assert "raises-exception" in tags, f"stored error output: {out.ename}"

@@ -23,14 +23,36 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive outputs of the same stream (stdout, stderr) into one. How the kernel splits a
+    cell's printing into messages depends on timing, so without this a re-run can store the same text
+    in a different number of pieces."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Give cells stable ids and keep only metadata that does not change between runs."""
+    """Give cells stable ids, store each stream in one piece, and keep only metadata that does not change
+    between runs."""
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index:03d}"
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     return nb
 
 
