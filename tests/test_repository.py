@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -105,7 +106,7 @@ def test_notebook_is_stored_executed_and_clean(path):
         assert "execution" not in cell.metadata, "execution timings are stored (timestamps)"
         tags = cell.metadata.get("tags", [])
         kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
-        assert all(a != b or a[0] != "stream" for a, b in zip(kinds, kinds[1:])), (
+        assert all(a != b or a[0] != "stream" for a, b in itertools.pairwise(kinds)), (
             f"{cell.id}: one stream stored in pieces (the split depends on timing); run make notebooks"
         )
         for out in cell.outputs:
