@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode import losses
+from labcode import losses, tree
 from labcode._checks import as_float_array, require_choice, require_finite, require_ndim, shape_str
 from labcode.autodiff import logsumexp, relu, sigmoid, softmax, softplus, tanh
 from labcode.autodiff.ops import ArrayOps, primal, shape_of
@@ -108,14 +108,7 @@ def _params(params: Any, expected: dict[str, str], model: str) -> Mapping[str, A
             f"params must be a dict {{{', '.join(f'{k!r}: {v}' for k, v in expected.items())}}} for {model}, "
             f"got {type(params).__name__}"
         )
-    if set(params) != set(expected):
-        missing = [k for k in expected if k not in params]
-        extra = [k for k in params if k not in expected]
-        raise ValueError(
-            f"{model} has parameters {list(expected)}, got keys {list(params)}"
-            + (f"; missing {missing}" if missing else "")
-            + (f"; unexpected {extra}" if extra else "")
-        )
+    tree.check_keys(params, expected, f"params of {model}")
     return params
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from labcode import tree
 from labcode._checks import as_float_array, require_callable, require_finite, require_positive_step, shape_str
 
 __all__ = [
@@ -95,82 +96,6 @@ class OptimResult:
             f"OptimResult(method={self.method!r}{opts}, n_steps={self.n_steps}, converged={self.converged}, "
             f"diverged={self.diverged}{loss}, final_grad_norm={self.final_grad_norm:.4g}, params shape {shape})"
         )
-
-
-class _Layout:
-    """Flattens w0 (one array, or a dict of named arrays) to one vector (D,) and back."""
-
-    def __init__(self, w0: Any) -> None:
-        if isinstance(w0, Mapping):
-            if not w0:
-                raise ValueError("w0 is an empty dict; give at least one named parameter")
-            for key in w0:
-                if not isinstance(key, str):
-                    raise TypeError(f"w0's keys must be strings (parameter names), got {key!r}")
-            arrays = {k: require_finite(as_float_array(v, f"w0[{k!r}]"), f"w0[{k!r}]") for k, v in w0.items()}
-            self.names: list[str] | None = list(arrays)
-            self.shapes = [a.shape for a in arrays.values()]
-            self.x0 = np.concatenate([a.ravel() for a in arrays.values()])
-        else:
-            arr = require_finite(as_float_array(w0, "w0"), "w0")
-            self.names = None
-            self.shapes = [arr.shape]
-            self.x0 = arr.ravel().copy()
-        self.sizes = [int(np.prod(s, dtype=int)) for s in self.shapes]
-        self.offsets = np.cumsum([0, *self.sizes])
-
-    def unflatten(self, x: np.ndarray) -> Params:
-        """x: (D,) -> w0's structure (fresh arrays, so the caller may modify them)."""
-        if self.names is None:
-            return x.reshape(self.shapes[0]).copy()
-        return {
-            name: x[self.offsets[i] : self.offsets[i + 1]].reshape(shape).copy()
-            for i, (name, shape) in enumerate(zip(self.names, self.shapes, strict=True))
-        }
-
-    def unflatten_path(self, xs: np.ndarray) -> Params:
-        """xs: (n + 1, D) -> (n + 1, *shape), or a dict of such arrays."""
-        n = xs.shape[0]
-        if self.names is None:
-            return xs.reshape(n, *self.shapes[0])
-        return {
-            name: xs[:, self.offsets[i] : self.offsets[i + 1]].reshape(n, *shape)
-            for i, (name, shape) in enumerate(zip(self.names, self.shapes, strict=True))
-        }
-
-    def flatten_grad(self, g: Any) -> np.ndarray:
-        """Check that grad(w) matches w0's structure and return it as (D,)."""
-        if self.names is None:
-            if isinstance(g, Mapping):
-                raise TypeError("grad(w) returned a dict, but w0 is an array; return an array of w0's shape")
-            arr = as_float_array(g, "grad(w)")
-            if arr.shape != self.shapes[0]:
-                raise ValueError(
-                    f"grad(w) has shape {shape_str(arr.shape)}, expected {shape_str(self.shapes[0])} (w's shape)"
-                )
-            return arr.ravel()
-        if not isinstance(g, Mapping):
-            raise TypeError(
-                f"grad(w) must return a dict with keys {self.names} like w0, got {type(g).__name__}"
-            )
-        if set(g) != set(self.names):
-            missing = [k for k in self.names if k not in g]
-            extra = [k for k in g if k not in self.names]
-            raise ValueError(
-                f"grad(w) returned keys {list(g)}, expected {self.names}"
-                + (f"; missing {missing}" if missing else "")
-                + (f"; unexpected {extra}" if extra else "")
-            )
-        parts = []
-        for name, shape in zip(self.names, self.shapes, strict=True):
-            arr = as_float_array(g[name], f"grad(w)[{name!r}]")
-            if arr.shape != shape:
-                raise ValueError(
-                    f"grad(w)[{name!r}] has shape {shape_str(arr.shape)}, expected {shape_str(shape)}"
-                    f" (the shape of w0[{name!r}])"
-                )
-            parts.append(arr.ravel())
-        return np.concatenate(parts)
 
 
 def _norm(x: np.ndarray) -> float:
@@ -236,21 +161,21 @@ class _Run:
     ) -> None:
         self.grad = require_callable(grad, "grad")
         self.f = None if f is None else require_callable(f, "f")
-        self.layout = _Layout(w0)
+        self.x0, self.layout = tree.ravel(w0, "w0")
         self.tol = tol
-        self.xs = np.empty((steps + 1, self.layout.x0.size))
+        self.xs = np.empty((steps + 1, self.x0.size))
         self.losses = np.full(steps + 1, np.nan) if f is not None else None
         self.grad_norms = np.full(steps + 1, np.nan)
         self.n = 0  # index of the current iterate
         self.n_grad_evals = 0
         self.converged = False
         self.diverged = False
-        self.x0_norm = _norm(self.layout.x0)
+        self.x0_norm = _norm(self.x0)
         self.loss0: float | None = None
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         self.n_grad_evals += 1
-        return self.layout.flatten_grad(self.grad(self.layout.unflatten(x)))
+        return self.layout.ravel_like(self.grad(self.layout.unravel(x)), "grad(w)")
 
     def visit(self, x: np.ndarray) -> np.ndarray | None:
         """Record iterate x: (D,). Return grad(x): (D,), or None when the run must stop here."""
@@ -260,7 +185,7 @@ class _Run:
             self.diverged = True
             return None
         if self.losses is not None:
-            loss = _loss_value(self.f, self.layout.unflatten(x))
+            loss = _loss_value(self.f, self.layout.unravel(x))
             self.losses[k] = loss
             if k == 0:
                 if not np.isfinite(loss):
@@ -286,8 +211,8 @@ class _Run:
         n = self.n
         xs = self.xs[: n + 1].copy()
         return OptimResult(
-            params=self.layout.unflatten(xs[n]),
-            path=self.layout.unflatten_path(xs),
+            params=self.layout.unravel(xs[n]),
+            path=self.layout.unravel_stack(xs),
             losses=None if self.losses is None else self.losses[: n + 1].copy(),
             grad_norms=self.grad_norms[: n + 1].copy(),
             converged=self.converged,
@@ -319,7 +244,7 @@ def gradient_descent(
     steps = _require_steps(steps)
     tol = _require_nonnegative(tol, "tol", allow_none=True)
     run = _Run(grad, w0, f, tol, steps)
-    x = run.layout.x0.copy()
+    x = run.x0.copy()
     # a diverging run overflows on its last step; diverged reports it, so numpy need not warn
     with np.errstate(over="ignore", invalid="ignore"):
         g = run.visit(x)
@@ -358,7 +283,7 @@ def momentum(
     steps = _require_steps(steps)
     tol = _require_nonnegative(tol, "tol", allow_none=True)
     run = _Run(grad, w0, f, tol, steps)
-    x = run.layout.x0.copy()
+    x = run.x0.copy()
     v = np.zeros_like(x)
     with np.errstate(over="ignore", invalid="ignore"):
         g = run.visit(x)
@@ -407,7 +332,7 @@ def newton(
         raise ValueError(f"newton needs w0 of shape (d,), got shape {shape_str(w0_arr.shape)}")
     d = w0_arr.size
     run = _Run(grad, w0_arr, f, tol, steps)
-    x = run.layout.x0.copy()
+    x = run.x0.copy()
     with np.errstate(over="ignore", invalid="ignore"):
         g = run.visit(x)
         while g is not None and run.n < steps:

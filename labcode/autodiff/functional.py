@@ -38,11 +38,12 @@ never mix up their tangents ("perturbation confusion").
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from labcode import tree
 from labcode._checks import require_callable, require_choice, shape_str
 from labcode.autodiff.forward import jvp
 from labcode.autodiff.ops import ArrayOps, as_operand, fresh_level, shape_of, stack, to_result
@@ -74,16 +75,8 @@ def _require_args(args: tuple[Any, ...], nums: tuple[int, ...], what: str) -> No
 
 
 def _as_input(x: Any, name: str) -> Any:
-    """A number, an array, or a dict of them (a flat dict: {name: array})."""
-    if isinstance(x, Mapping):
-        if not x:
-            raise ValueError(f"{name} is an empty dict; give at least one array to differentiate")
-        return {k: as_operand(v, f"{name}[{k!r}]") for k, v in x.items()}
-    return as_operand(x, name)
-
-
-def _leaves(x: Any) -> list[Any]:
-    return list(x.values()) if isinstance(x, dict) else [x]
+    """A number, an array, or a dict of them (a parameter tree, see labcode.tree), as operands."""
+    return tree.map_labelled(as_operand, tree.require_tree(x, name), name)
 
 
 def _gradient_of(x: Any, grads: dict[int, Any]) -> Any:
@@ -93,7 +86,7 @@ def _gradient_of(x: Any, grads: dict[int, Any]) -> Any:
         g = grads.get(id(t))
         return to_result(np.zeros(shape_of(t._data)) if g is None else g)
 
-    return {k: one(t) for k, t in x.items()} if isinstance(x, dict) else one(x)
+    return tree.tree_map(one, x)
 
 
 def _scalar_output(out: Any, level: int, what: str) -> tuple[Any, dict[int, Any]]:
@@ -134,12 +127,9 @@ def value_and_grad(
         _require_args(args, nums, "grad(f)")
         args_list = list(args)
         inputs = {i: _as_input(args[i], f"argument {i}") for i in nums}
-        level = fresh_level(*(leaf for x in inputs.values() for leaf in _leaves(x)))
+        level = fresh_level(*(leaf for x in inputs.values() for leaf in tree.leaves(x)))
         for i, x in inputs.items():
-            if isinstance(x, dict):
-                args_list[i] = {k: Tensor._leaf(v, level) for k, v in x.items()}
-            else:
-                args_list[i] = Tensor._leaf(x, level)
+            args_list[i] = tree.tree_map(lambda v: Tensor._leaf(v, level), x)
         value, grads = _scalar_output(f(*args_list, **kwargs), level, "grad(f)")
         gradients = tuple(_gradient_of(args_list[i], grads) for i in nums)
         return value, gradients[0] if single else gradients
