@@ -779,7 +779,7 @@ def _diagnose(
     directions_note = ""
     if mode == "directions":
         directions_note = (
-            f"; w has {x.size} entries, more than max_coordinates, so random directions were compared: "
+            f"; {_entries(params)}, more than max_coordinates, so random directions were compared: "
             "pass a larger max_coordinates to find the wrong coordinates"
         )
 
@@ -910,7 +910,14 @@ def _checked_text(params: _Params, mode: str, n_directions: int, seed: int, max_
             pieces.append(f"{name} coordinate by coordinate")
         else:
             pieces.append(f"{n_directions} random directions in {name} (seed {seed})")
-    return f"{', '.join(pieces)}: w has {params.x.size} entries > max_coordinates={max_coordinates}"
+    return f"{', '.join(pieces)}: {_entries(params)} > max_coordinates={max_coordinates}"
+
+
+def _entries(params: _Params) -> str:
+    """How many numbers w holds: "w has 500 entries", or for a dict the total over its parameters."""
+    if params.is_dict:
+        return f"the parameters have {params.x.size} entries in all"
+    return f"w has {params.x.size} entries"
 
 
 def check_gradient(
