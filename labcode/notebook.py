@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
 
 from labcode.plots import use_book_style
 
-__all__ = ["glue", "setup"]
+__all__ = ["glue", "setup", "shown_value"]
 
 
 def _plain(value: Any) -> Any:
@@ -16,8 +17,29 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def glue(name: str, value: Any, display: bool = False) -> None:
+def shown_value(value: float, fmt: str) -> float:
+    """The number that ``format(value, fmt)`` shows, as a float: ``shown_value(0.045831843, ".3f")`` is 0.046.
+
+    ``fmt`` is a format spec as in ``{glue:text}`name:fmt``` (``.4f``, ``.1e``, ``.3g``, ``.1%``, ``,.0f``).
+    Parsing the shown text back (not ``round``) gives the shortest float for those digits, so its ``repr``
+    carries no more digits than the reader sees.
+    """
+    text = format(float(value), fmt).replace(",", "").replace("_", "").strip()
+    if text.endswith("%"):
+        return float(Decimal(text[:-1]) / 100)
+    try:
+        return float(Decimal(text))
+    except InvalidOperation:
+        raise ValueError(f"fmt={fmt!r} does not show a number for {value!r} (it shows {text!r})") from None
+
+
+def glue(name: str, value: Any, fmt: str | None = None, *, display: bool = False) -> None:
     """Store ``value`` under ``name`` for the book's ``{glue:text}`` roles, so prose quotes computed numbers.
+
+    ``fmt`` is the format spec the prose shows the number with (``glue("loss", loss, ".4f")`` for
+    ``{glue:text}`loss:.4f```): the value is stored with those digits and no more (see :func:`shown_value`),
+    so the stored notebook is the same on every CPU, whatever its last bits. ``tests/test_reproducible_outputs.py``
+    checks that every glued float carries exactly the digits its prose shows.
 
     Uses ``myst_nb.glue`` when myst-nb is installed. Without it (Colab, a bare Jupyter) there is nothing
     to glue into: the value is shown if ``display`` is true, and otherwise nothing happens.
@@ -26,6 +48,10 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
     value = _plain(value)
+    if fmt is not None:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TypeError(f"fmt applies to a number; {name!r} is a {type(value).__name__}")
+        value = shown_value(value, fmt)
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
