@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode.plots import use_book_style
+from labcode.plots import use_book_figure_output, use_book_style
 
 __all__ = ["glue", "setup", "shown_value"]
 
@@ -64,7 +64,8 @@ def glue(name: str, value: Any, fmt: str | None = None, *, display: bool = False
 
 
 def setup() -> None:
-    """Prepare a chapter: the book's figure style, and figures sent to the notebook as PNG.
+    """Prepare a chapter: the book's figure style, and figures sent to the notebook as the book's PNGs
+    (fitted to the column, 2x, 256 colours: :func:`labcode.plots.figure_png`).
 
     PNG, not SVG: nbval compares SVG text but not PNG, and a PNG has the opaque background the
     book style sets. Outside IPython only the style is set.
@@ -72,8 +73,8 @@ def setup() -> None:
     use_book_style()
     try:
         from IPython import get_ipython
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:
         return
-    if get_ipython() is not None:  # set_matplotlib_formats would otherwise create a shell
-        set_matplotlib_formats("png")
+    shell = get_ipython()
+    if shell is not None:
+        use_book_figure_output(shell)

@@ -352,16 +352,55 @@ def test_setup_outside_ipython_sets_the_style_and_creates_no_shell():
     assert not InteractiveShell.initialized()
 
 
-def test_setup_in_ipython_asks_for_png(monkeypatch):
+def test_setup_in_ipython_shows_figures_as_the_book_png(monkeypatch):
+    """In a notebook every figure is stored fitted to the column, at 2x, in 256 colours, with its CSS size
+    and its smallest text in the output's metadata."""
+    import base64
+    import io
+    from types import SimpleNamespace
+
     import IPython
+    from IPython.core.formatters import DisplayFormatter
     from matplotlib_inline import backend_inline
+    from PIL import Image
+
+    from labcode.plots import COLUMN_WIDTH, CSS_PX_PER_INCH, PIXEL_RATIO
 
     formats = []
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
     monkeypatch.setattr(backend_inline, "set_matplotlib_formats", lambda *f: formats.extend(f))
     notebook.setup()
     assert formats == ["png"]
     assert matplotlib.rcParams["savefig.transparent"] is False
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 4.0))  # too wide for the column
+    left.plot([0, 1], [0, 1], label="a line")
+    left.legend(fontsize=8)
+    right.set_xlabel("x")
+    data, metadata = shell.display_formatter.format(fig, include=["image/png"])
+    image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+    css = metadata["image/png"]
+    assert image.mode == "P"  # palette: 256 colours
+    assert abs(fig.get_size_inches()[0] - COLUMN_WIDTH) < 1e-9
+    assert image.width == pytest.approx(PIXEL_RATIO * css["width"], abs=1)
+    assert image.height == pytest.approx(PIXEL_RATIO * css["height"], abs=1)
+    # bbox_inches="tight" trims or pads a little, never by a tenth of the column
+    assert abs(css["width"] - COLUMN_WIDTH * CSS_PX_PER_INCH) < 0.1 * COLUMN_WIDTH * CSS_PX_PER_INCH
+    assert css["smallest_text_px"] == round(8 * CSS_PX_PER_INCH / 72, 1)  # the legend's 8 pt
+
+
+def test_smallest_text_pt_finds_the_smallest_visible_text():
+    from labcode.plots import smallest_text_pt
+
+    fig, ax = plt.subplots()
+    ax.set_xlabel("x", fontsize=12)
+    ax.tick_params(labelsize=10)
+    ax.annotate("note", (0.5, 0.5), fontsize=7.5)
+    ax.text(0.2, 0.2, "hidden", fontsize=3, visible=False)
+    assert smallest_text_pt(fig) == 7.5
+    with pytest.raises(ValueError, match="no visible text"):
+        smallest_text_pt(plt.figure())
 
 
 def test_topic_modules_export_distinct_names():

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from labcode._checks import as_float_array, require_finite, require_ndim, shape_str
 from labcode.plots._util import _get_axes
-from labcode.plots.style import OKABE_ITO
+from labcode.plots.style import COLUMN_WIDTH, OKABE_ITO
 
 __all__ = ["NODE_STYLES", "plot_computational_graph", "plot_residuals"]
 
@@ -101,7 +101,7 @@ def plot_computational_graph(
             raise ValueError(f"labels names {name!r}, which is not a node; nodes: {names}")
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.0, 3.2))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.4))
     ax = _get_axes(ax)
     boxes = {}
     for name in names:

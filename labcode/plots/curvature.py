@@ -28,7 +28,7 @@ from labcode._checks import (
     shape_str,
 )
 from labcode.plots._util import _get_axes, _grid_values, _interval
-from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
+from labcode.plots.style import LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
     "plot_quadratic_contours",
@@ -40,7 +40,6 @@ FILL = 0.95
 # How far along each eigen-axis (as a fraction of its half-length) its eigenvalue is written.
 LABEL_AT = 0.6
 # Where the legends of the contour maps go: under the axes, so they hide no contour.
-LEGEND_BELOW: dict[str, Any] = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncol": 1}
 
 
 # ---------------------------------------------------------------------------------------------

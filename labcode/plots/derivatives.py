@@ -19,7 +19,7 @@ from labcode._checks import (
     shape_str,
 )
 from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes, _scalar, _value_at
-from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
+from labcode.plots.style import COLUMN_WIDTH, LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
 __all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
 
@@ -165,7 +165,7 @@ def plot_step_size_error(
         )
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.0, 4.8))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 4.8))
     ax = _get_axes(ax)
     colors = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(curves))]
     for i, ((name, err), color) in enumerate(zip(curves.items(), colors, strict=True)):
@@ -222,7 +222,7 @@ def plot_step_size_error(
             )
         )
         labels.append("default step ($h$=None)")
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    ax.legend(handles, labels, **{**LEGEND_BELOW, "ncol": 2})
     ax.set_xlabel("step size $h$")
     ax.set_ylabel(ylabel)
     if title:

@@ -27,7 +27,7 @@ from labcode.plots._util import (
     _label_axes,
     _named_curves,
 )
-from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
+from labcode.plots.style import LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
 __all__ = [
     "plot_descent_1d",
@@ -231,9 +231,9 @@ def plot_trajectories(
     if title:
         ax.set_title(title)
     if legend_outside:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        ax.legend(**{**LEGEND_BELOW, "ncol": 2})
     else:
-        ax.legend(loc="best", fontsize=9)
+        ax.legend(loc="best")
     return ax
 
 
@@ -338,7 +338,7 @@ def plot_contraction_factors(
     ax.set_ylabel(r"$|1 - \eta\lambda|$")
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    ax.legend(loc="upper right")
     return ax
 
 

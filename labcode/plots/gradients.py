@@ -22,7 +22,7 @@ from labcode._checks import (
     shape_str,
 )
 from labcode.plots._util import _get_axes, _grid_values, _interval, _scalar
-from labcode.plots.style import OKABE_ITO, ZERO_FLOOR
+from labcode.plots.style import COLUMN_WIDTH, LEGEND_BELOW, MIN_TEXT_PT, OKABE_ITO, ZERO_FLOOR
 
 __all__ = [
     "RELATIVE_ERROR_BANDS",
@@ -116,8 +116,8 @@ def plot_gradient_field(
         raise ValueError(f"arrow_length must be > 0, got {length!r}")
     scale = length / longest if longest > 0 else 0.0
 
-    if ax is None:  # room on the right for the legend
-        _, ax = plt.subplots(figsize=(8.5, 5.6))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 6.0))
     ax = _get_axes(ax)
     w1 = np.linspace(low1, high1, int(num))
     w2 = np.linspace(low2, high2, int(num))
@@ -125,7 +125,7 @@ def plot_gradient_field(
     # viridis without its palest yellows, which vanish on a white background.
     cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0.0, 0.82, 256)))
     contours = ax.contour(w1, w2, values, levels=levels, cmap=cmap, linewidths=1.2)
-    ax.clabel(contours, inline=True, fontsize=8, fmt="%.3g")
+    ax.clabel(contours, inline=True, fontsize=MIN_TEXT_PT + 1, fmt="%.3g")
     # angles/scale_units "xy" with scale 1: an arrow (u, v) spans exactly (u, v) in data units.
     ax.quiver(
         starts[:, 0],
@@ -165,7 +165,7 @@ def plot_gradient_field(
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    ax.legend(handles, labels, **{**LEGEND_BELOW, "ncol": 2})
     return ax
 
 
@@ -200,7 +200,7 @@ def plot_directional_derivatives(
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 3:
         raise ValueError(f"num must be an integer >= 3, got {num!r}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(9.0, 4.4))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 4.6))
     ax = _get_axes(ax)
     degrees = np.linspace(0.0, 360.0, int(num))
     radians = np.deg2rad(degrees)
@@ -238,7 +238,7 @@ def plot_directional_derivatives(
     ax.set_ylabel("directional derivative")
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    ax.legend(**LEGEND_BELOW)
     return ax
 
 
@@ -271,8 +271,8 @@ def plot_relative_errors(
     low, high = _interval(xlim, 1.0, "xlim")
     if low <= 0:
         raise ValueError(f"xlim must be positive (a log axis), got ({low!r}, {high!r})")
-    if ax is None:  # a row per check, and room on the right for the legend
-        _, ax = plt.subplots(figsize=(7.5, 2.2 + 0.42 * len(values)))
+    if ax is None:  # a row per check, and the legend below
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.2 + 0.42 * len(values)))
     ax = _get_axes(ax)
     for band in bands:
         if len(band) != 4:

@@ -3,11 +3,41 @@ that stay legible in the site's dark mode."""
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 import matplotlib as mpl
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
-__all__ = ["OKABE_ITO", "BOOK_RC", "METHOD_LINESTYLES", "ZERO_FLOOR", "use_book_style"]
+__all__ = [
+    "OKABE_ITO",
+    "BOOK_RC",
+    "COLUMN_WIDTH",
+    "CSS_PX_PER_INCH",
+    "PIXEL_RATIO",
+    "MIN_TEXT_PT",
+    "LEGEND_BELOW",
+    "METHOD_LINESTYLES",
+    "ZERO_FLOOR",
+    "use_book_style",
+    "smallest_text_pt",
+    "figure_png",
+    "use_book_figure_output",
+]
+
+# The figure standard. The site's text column is 688 CSS px wide at a 1280 px desktop; a figure is drawn
+# COLUMN_WIDTH inches wide at CSS_PX_PER_INCH, so it fills the column at 1:1 and a point of text is
+# 100/72 CSS px there. It is stored at PIXEL_RATIO x that resolution (sharp on high-density screens), as a
+# 256-colour PNG, with its CSS size in the output's metadata. Text is never below MIN_TEXT_PT (9.7 CSS px at
+# the desktop column). Panels that would shrink side by side are stacked; legends go inside the axes or below.
+COLUMN_WIDTH = 6.6
+CSS_PX_PER_INCH = 100
+PIXEL_RATIO = 2
+MIN_TEXT_PT = 7.0
+# A legend below the axes, outside them (constrained layout makes room): for figures whose axes are full.
+LEGEND_BELOW: dict[str, Any] = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncol": 1}
 
 # Okabe & Ito's palette, distinguishable with every common colour-vision deficiency. Yellow is left
 # out: it vanishes on a white background.
@@ -30,9 +60,9 @@ BOOK_RC: dict[str, Any] = {
     "savefig.facecolor": "white",
     "savefig.edgecolor": "white",
     "savefig.transparent": False,
-    "figure.figsize": (7.0, 4.2),
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
+    "figure.figsize": (COLUMN_WIDTH, 4.2),
+    "figure.dpi": CSS_PX_PER_INCH,
+    "savefig.dpi": CSS_PX_PER_INCH * PIXEL_RATIO,
     "figure.constrained_layout.use": True,
     "font.size": 11,
     "axes.titlesize": 13,
@@ -62,3 +92,55 @@ ZERO_FLOOR = 1e-17
 def use_book_style() -> None:
     """Set the book's matplotlib defaults: readable sizes, colour-blind-safe colours, grid, opaque white."""
     mpl.rcParams.update(BOOK_RC)
+
+
+def smallest_text_pt(fig: Figure) -> float:
+    """The size, in points, of the smallest visible text of ``fig`` (labels, ticks, legend, annotations).
+
+    Raises ValueError for a figure without text: a book figure has at least its axis labels.
+    """
+    sizes = [
+        text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()
+    ]
+    if not sizes:
+        raise ValueError("the figure has no visible text: label its axes")
+    return float(min(sizes))
+
+
+def figure_png(fig: Figure) -> tuple[str, dict[str, Any]]:
+    """``fig`` as the book stores it: (base64 PNG, output metadata), following the figure standard.
+
+    The figure is first fitted to the column (``COLUMN_WIDTH`` wide, its aspect kept; the fonts keep their
+    point sizes), then drawn at ``PIXEL_RATIO`` x ``CSS_PX_PER_INCH`` dpi and reduced to 256 colours (a
+    quarter of the bytes; the figures are flat colours and anti-aliased edges). The metadata holds the CSS
+    size (``width``, ``height``: myst-nb writes them on the ``<img>``) and ``smallest_text_px``, the smallest
+    text in CSS px at that size, which tests/test_site_figures.py turns into the size a reader sees.
+    """
+    from PIL import Image
+
+    width, height = fig.get_size_inches()
+    if abs(width - COLUMN_WIDTH) > 1e-6:
+        fig.set_size_inches(COLUMN_WIDTH, height * COLUMN_WIDTH / width)
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=CSS_PX_PER_INCH * PIXEL_RATIO, bbox_inches="tight")
+    image = Image.open(raw).convert("RGB")
+    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    metadata = {
+        "width": round(image.width / PIXEL_RATIO),
+        "height": round(image.height / PIXEL_RATIO),
+        "smallest_text_px": round(smallest_text_pt(fig) * CSS_PX_PER_INCH / 72, 1),
+    }
+    return base64.b64encode(out.getvalue()).decode("ascii"), metadata
+
+
+def use_book_figure_output(shell: Any) -> None:
+    """Make the IPython ``shell`` show every matplotlib figure with :func:`figure_png` (PNG only).
+
+    PNG, not SVG: nbval compares SVG text, which differs between matplotlib builds, but not PNG.
+    """
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png")
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
