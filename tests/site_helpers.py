@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
+import io
 import os
 import re
 import shutil
@@ -53,16 +55,40 @@ def chromium_executable() -> str:
     return path
 
 
+# What GitHub Pages sends gzip-compressed; images are sent as they are (PNG is compressed already).
+COMPRESSED_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file server that, like GitHub Pages, gzips text when the browser accepts it."""
+
     def log_message(
         self, format: str, *args: object
     ) -> None:  # one line per request would drown pytest's output
         pass
 
+    def send_head(self):  # noqa: ANN201 (http.server's own signature)
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and urlsplit(self.path).path.endswith("/"):
+            path = path / "index.html"
+        kind = self.guess_type(str(path))
+        wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (wants_gzip and path.is_file() and kind.startswith(COMPRESSED_TYPES)):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=600")  # what Pages sends
+        self.end_headers()
+        return io.BytesIO(body)
+
 
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 at a free port, in a thread; yield the base URL (ending in '/')."""
+    """Serve ``directory`` on 127.0.0.1 at a free port, in a thread, gzip-compressed like GitHub Pages; yield
+    the base URL (ending in '/')."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)

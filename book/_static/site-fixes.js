@@ -14,3 +14,22 @@ document.addEventListener("DOMContentLoaded", () => {
     entry.setAttribute("role", "listitem");
   }
 });
+
+// The menu ("Toggle primary sidebar") and "On this page" buttons a reader sees sit in the article header, but both
+// theme scripts bind only the first .primary-toggle / .secondary-toggle of the page, which is the hidden copy in the
+// top bar (pydata-sphinx-theme#2451, sphinx-book-theme#988): a tap showed a tooltip and nothing opened. Forward a
+// click on any other copy to the bound one, whose handlers open the sidebar as a dialog on narrow screens and (book
+// theme) collapse the primary sidebar at 992 px and wider. tests/test_site_navigation.py taps and clicks them.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const kind of ["primary", "secondary"]) {
+    const [bound, ...copies] = document.querySelectorAll(`.${kind}-toggle`);
+    for (const copy of copies) {
+      copy.addEventListener("click", (event) => {
+        event.preventDefault();
+        event.stopPropagation();
+        copy.blur(); // dismisses the tooltip, which would otherwise stay over the open sidebar
+        bound.click();
+      });
+    }
+  }
+});
