@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests: derandomized by default, so `make test` and CI run the same examples every time and a
+# failure reproduces. HYPOTHESIS_PROFILE=random explores new examples locally (and keeps a database of failures).
+settings.register_profile("derandomized", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("random", derandomize=False, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,3 +95,44 @@ def built_book(tmp_path_factory) -> tuple[Path, str]:
     if proc.returncode != 0 or not (html / "index.html").exists():
         pytest.fail(f"the strict book build failed (exit {proc.returncode}):\n{log[-6000:]}")
     return html, log
+
+
+
+@pytest.fixture(scope="session")
+def served_site(built_book) -> tuple[str, Path]:
+    """The built site on 127.0.0.1, gzip-compressed like GitHub Pages: (base URL ending in '/', html folder)."""
+    from site_helpers import serve
+
+    html, _ = built_book
+    with serve(html) as base_url:
+        yield base_url, html
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium, shared by every browser test of the session (Playwright's sync API)."""
+    from playwright.sync_api import sync_playwright
+    from site_helpers import CHROMIUM_ARGS, chromium_executable
+
+    executable = chromium_executable()  # fails, with the install command, where Chromium is missing
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+# Tests that share the built book (one strict build per worker that needs it) run on one xdist worker.
+BOOK_GROUP = "built-book"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Group tests for ``pytest -n N --dist loadgroup``: each file stays on one worker, as with ``loadfile``
+    (a notebook's cells share one kernel, a module's fixtures are built once), except that every test using the
+    built book joins one group, and a test may name its own group with ``@pytest.mark.xdist_group``."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        fixtures = getattr(item, "fixturenames", ())
+        group = BOOK_GROUP if "built_book" in fixtures else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
