@@ -8,19 +8,22 @@ Conventions (float64 throughout)::
 
 Decisions a reader may want to know:
 
-* Activations accept a number or an array. A number or a 0-d array gives back a Python ``float``;
-  an array gives back a float64 array of the same shape.
-* Nothing here overflows: ``exp`` is only ever applied to numbers <= 0. ``sigmoid(1e4) == 1.0``,
-  ``sigmoid(-1e4) == 0.0`` (the true value, e^-10000, is below the smallest float),
-  ``log_sigmoid(-1e4) == -1e4`` and ``log_sigmoid(1e4) == 0.0``; ``sigmoid(±inf)`` is 1 or 0.
-* nan is refused with a ValueError rather than passed along: in a course a nan is always a bug to find.
-  ``softmax`` and friends take ``-inf`` entries (probability 0, e.g. a masked class) but refuse ``+inf``,
-  where ``inf - inf`` has no answer.
+* The activations ``sigmoid``, ``log_sigmoid``, ``softplus``, ``softmax``, ``log_softmax`` and
+  ``logsumexp`` are labcode.autodiff's (the same functions: they also take Duals and Tensors), with its
+  defaults: a number gives back a Python ``float``, an array a float64 array; the softmax family and
+  logsumexp work along ``axis=-1``; nan is refused with a ValueError (in a course a nan is a bug to
+  find), and so are ``+inf`` logits, while ``-inf`` is a masked class. Nothing overflows:
+  ``sigmoid(1e4) == 1.0``, ``sigmoid(-1e4) == 0.0`` (the true value, e^-10000, is below the smallest
+  float), ``log_sigmoid(-1e4) == -1e4`` and ``log_sigmoid(1e4) == 0.0``. See
+  :mod:`labcode.autodiff.functions`.
 * Binary cross-entropy is defined for *soft* labels too: any y in [0, 1] is accepted, anything outside refused.
 * Softmax cross-entropy takes integer class labels in ``range(k)``; whole-valued floats such as ``2.0`` count.
-* Every loss and gradient takes an optional keyword-only intercept ``b`` (a number; ``(k,)`` for softmax).
-  Without ``b`` a gradient is the ``(d,)`` (or ``(d, k)``) array; with ``b`` it is the pair
-  ``(grad_w, grad_b)``. ``add_bias_column(X)`` gives the other route: a column of ones whose weight is ``b``.
+* Parameters with an intercept come as a dict, the form labcode.gradcheck.check_gradient and
+  labcode.optim take: ``{"w": (d,), "b": ()}`` (``{"W": (d, k), "b": (k,)}`` for softmax), and the
+  gradient is a dict of the same keys and shapes, so ``check_gradient(lambda p: mse(p, X, y),
+  lambda p: mse_grad(p, X, y), {"w": w, "b": b})`` needs no adapter. Without an intercept the parameters
+  and the gradient are one array. (The keyword ``b=`` gives the bias apart, and the gradient as the pair
+  ``(grad_w, grad_b)``.) ``add_bias_column(X)`` gives another route: a column of ones whose weight is ``b``.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from labcode import tree
 from labcode._checks import as_float_array, require_finite, require_ndim, shape_str
+from labcode.autodiff import kernels
+from labcode.autodiff.functions import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 
 __all__ = [
     "add_bias_column",
@@ -57,150 +63,19 @@ Array = np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Activations
+# Activations: labcode.autodiff's functions (one implementation for arrays, Duals and Tensors), and sigmoid'
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _first_index(mask: Array) -> str:
-    """``[i, j]`` of the first True entry of ``mask`` (empty for a 0-d mask), for error messages."""
-    return str([int(i) for i in np.argwhere(mask)[0]]) if mask.ndim else ""
-
-
-def _elementwise_input(z: Any) -> Array:
-    """``z`` as a float64 array with no nan (±inf are fine: the activations have exact limits there)."""
-    z = as_float_array(z, "z")
-    nan = np.isnan(z)
-    if np.any(nan):
-        raise ValueError(
-            f"z must not hold nan, but z{_first_index(nan)} = nan ({int(nan.sum())} of {z.size})"
-        )
-    return z
-
-
-def _as_result(values: Array, like: Array) -> float | Array:
-    """A Python float when the input was a number or a 0-d array, else the array."""
-    return float(values) if like.ndim == 0 else values
-
-
-def _sigmoid(z: Array) -> Array:
-    e = np.exp(-np.abs(z))  # in [0, 1]: the one exp that cannot overflow
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _log_sigmoid(z: Array) -> Array:
-    # log(1 / (1 + e^-z)) = min(z, 0) - log(1 + e^-|z|); both terms are <= 0, so nothing cancels
-    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
-
-
-def sigmoid(z: Any) -> float | Array:
-    """The logistic function 1 / (1 + e^-z), elementwise; ``z`` any shape, returns the same shape.
-
-    Exact at the ends: ``sigmoid(1e4) == 1.0`` and ``sigmoid(-1e4) == 0.0``, with no overflow warning.
-    """
-    z = _elementwise_input(z)
-    return _as_result(_sigmoid(z), z)
-
-
-def log_sigmoid(z: Any) -> float | Array:
-    """log(sigmoid(z)) = -softplus(-z), elementwise, without ever forming sigmoid(z).
-
-    ``log_sigmoid(-1e4) == -1e4`` (the naive ``log(sigmoid(-1e4))`` is ``log(0) = -inf``).
-    """
-    z = _elementwise_input(z)
-    return _as_result(_log_sigmoid(z), z)
-
-
-def softplus(z: Any) -> float | Array:
-    """log(1 + e^z), elementwise; ``softplus(1e4) == 1e4`` where the naive formula overflows."""
-    z = _elementwise_input(z)
-    return _as_result(-_log_sigmoid(-z), z)
-
-
 def sigmoid_grad(z: Any) -> float | Array:
-    """sigmoid'(z) = sigmoid(z) sigmoid(-z), elementwise.
+    """sigmoid'(z) = sigmoid(z) sigmoid(-z), elementwise; ``z`` any shape, returns the same shape.
 
     Written with sigmoid(-z) rather than 1 - sigmoid(z): at z = 40, 1 - sigmoid(z) rounds to 0,
-    while sigmoid(-40) = 4.2e-18 is accurate.
+    while sigmoid(-40) = 4.2e-18 is accurate. A number gives a float; nan is refused, as by sigmoid.
     """
-    z = _elementwise_input(z)
-    return _as_result(_sigmoid(z) * _sigmoid(-z), z)
-
-
-def _logits_along(z: Any, axis: Any) -> tuple[Array, int]:
-    """Check the input of the softmax family: at least 1-D, a valid axis, no nan or +inf, no empty slice."""
     z = as_float_array(z, "z")
-    if z.ndim == 0:
-        raise ValueError(
-            "z must have at least one axis to normalise over, got a number (shape ()); pass an array"
-        )
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
-    if not -z.ndim <= axis < z.ndim:
-        raise ValueError(
-            f"axis {axis} is out of range for z of shape {shape_str(z.shape)}; use -{z.ndim} <= axis < {z.ndim}"
-        )
-    if z.shape[axis] == 0:
-        raise ValueError(
-            f"z has no entries along axis {axis} (shape {shape_str(z.shape)}); there is nothing to normalise"
-        )
-    for bad, what in ((np.isnan(z), "nan"), (np.isposinf(z), "+inf (inf - inf has no answer)")):
-        if np.any(bad):
-            raise ValueError(
-                f"z must not hold {what}, but z{_first_index(bad)} = {z[tuple(np.argwhere(bad)[0])]}"
-            )
-    all_masked = np.all(np.isneginf(z), axis=axis)
-    if np.any(all_masked):
-        where = f"the slice at {_first_index(all_masked)}" if all_masked.ndim else "z"
-        raise ValueError(
-            f"every slice of z along axis {axis} needs a finite entry, but {where} is all -inf "
-            f"(z has shape {shape_str(z.shape)})"
-        )
-    return z, int(axis)
-
-
-def _shift_by_max(z: Array, axis: int) -> tuple[Array, Array]:
-    """(z - max, max) along ``axis``; every shifted entry is <= 0, so its exp cannot overflow."""
-    m = np.max(z, axis=axis, keepdims=True)
-    with np.errstate(over="ignore"):  # -1e308 - 1e308 = -inf is the right limit: its exp is 0
-        return z - m, m
-
-
-def _log_softmax_and_logsumexp(z: Array, axis: int) -> tuple[Array, Array]:
-    shifted, m = _shift_by_max(z, axis)
-    e = np.exp(shifted)
-    # The max contributes exp(0) = 1 exactly. Leave it out and add it back through log1p, so a tiny rest
-    # survives: log(1 + 1e-18) rounds to 0, log1p(1e-18) = 1e-18.
-    np.put_along_axis(e, np.argmax(z, axis=axis, keepdims=True), 0.0, axis=axis)
-    log_sum = np.log1p(np.sum(e, axis=axis, keepdims=True))
-    return shifted - log_sum, m + log_sum
-
-
-def softmax(z: Any, axis: int = -1) -> Array:
-    """exp(z) / sum(exp(z)) along ``axis``; ``z`` any shape with ndim >= 1, returns the same shape.
-
-    Subtracts the maximum first (softmax is unchanged by a shift), so no exp overflows.
-    """
-    z, axis = _logits_along(z, axis)
-    shifted, _ = _shift_by_max(z, axis)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def log_softmax(z: Any, axis: int = -1) -> Array:
-    """z - logsumexp(z) along ``axis``; same shape as ``z``.
-
-    Finite even where softmax rounds to 0 (``log_softmax([1e4, 0])[1] == -1e4``); -inf only for a masked
-    entry or a true value below -1.8e308.
-    """
-    z, axis = _logits_along(z, axis)
-    return _log_softmax_and_logsumexp(z, axis)[0]
-
-
-def logsumexp(z: Any, axis: int = -1) -> float | Array:
-    """log(sum(exp(z))) along ``axis``: ``z`` of shape (..., k) gives shape (...); a 1-D ``z`` gives a float."""
-    z, axis = _logits_along(z, axis)
-    lse = np.squeeze(_log_softmax_and_logsumexp(z, axis)[1], axis=axis)
-    return _as_result(lse, lse)
+    out = kernels.sigmoid(z) * kernels.sigmoid(-z)
+    return float(out) if out.ndim == 0 else out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -343,11 +218,25 @@ def one_hot(y: Any, k: int) -> Array:
     return Y
 
 
-def _with_intercept(grad_w: Array, grad_b: Array, b: Any) -> Array | tuple[Array, Any]:
-    """The gradient alone without an intercept, (grad_w, grad_b) with one."""
+def _split(params: Any, b: Any, weight: str) -> tuple[Any, Any, bool]:
+    """(weights, bias or None, whether params is the dict form ``{weight: ..., "b": ...}``)."""
+    if not tree.is_dict(params):
+        return params, b, False
+    if b is not None:
+        raise TypeError(
+            f"give the bias once: in params['b'] or as b=, not both (params has keys {list(params)})"
+        )
+    tree.check_keys(params, (weight, "b"), "params")
+    return params[weight], params["b"], True
+
+
+def _gradient(grad_w: Array, grad_b: Array, b: Any, as_dict: bool, weight: str) -> Any:
+    """The gradient in the form the parameters came in: an array (no bias), the dict
+    ``{weight: grad_w, "b": grad_b}`` (dict parameters), or the pair (grad_w, grad_b) (a separate b=)."""
     if b is None:
         return grad_w
-    return grad_w, float(grad_b) if np.ndim(grad_b) == 0 else grad_b
+    grad_b = float(grad_b) if np.ndim(grad_b) == 0 else grad_b
+    return {weight: grad_w, "b": grad_b} if as_dict else (grad_w, grad_b)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -356,20 +245,22 @@ def _with_intercept(grad_w: Array, grad_b: Array, b: Any) -> Array | tuple[Array
 
 
 def mse(w: Any, X: Any, y: Any, *, b: Any = None) -> float:
-    """Mean squared error L = mean((X @ w + b - y)^2); w (d,), X (n, d), y (n,), b a number or None."""
+    """Mean squared error L = mean((X @ w + b - y)^2); w (d,) or {"w": (d,), "b": ()}, X (n, d), y (n,)."""
+    w, b, _ = _split(w, b, "w")
     w, X, y, b0 = _linear_inputs(w, X, y, b)
     return float(np.mean((X @ w + b0 - y) ** 2))
 
 
-def mse_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Array | tuple[Array, float]:
-    """Gradient of :func:`mse`: (2/n) X^T r with residual r = X @ w + b - y; returns (d,).
+def mse_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Any:
+    """Gradient of :func:`mse`: (2/n) X^T r with residual r = X @ w + b - y, shaped like the parameters.
 
-    With an intercept ``b`` returns ``(grad_w (d,), grad_b)`` where grad_b = 2 mean(r).
+    w (d,) gives (d,); {"w": (d,), "b": ()} gives {"w": (2/n) X^T r, "b": 2 mean(r)}.
     """
+    w, b, as_dict = _split(w, b, "w")
     w, X, y, b0 = _linear_inputs(w, X, y, b)
     r = X @ w + b0 - y
     n = X.shape[0]
-    return _with_intercept((2.0 / n) * (X.T @ r), 2.0 * np.mean(r), b)
+    return _gradient((2.0 / n) * (X.T @ r), 2.0 * np.mean(r), b, as_dict, "w")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -378,13 +269,13 @@ def mse_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Array | tuple[Array, f
 
 
 def _bce_from_logits(z: Array, y: Array) -> float:
-    # -y log p - (1 - y) log(1 - p) with log p = log_sigmoid(z) and log(1 - p) = log_sigmoid(-z)
-    return float(np.mean(-y * _log_sigmoid(z) - (1.0 - y) * _log_sigmoid(-z)))
+    # -y log p - (1 - y) log(1 - p) = y softplus(-z) + (1 - y) softplus(z), as log p = -softplus(-z)
+    return float(np.mean(y * kernels.softplus(-z) + (1.0 - y) * kernels.softplus(z)))
 
 
 def _bce_residual(z: Array, y: Array) -> Array:
     # p - y = (1 - y) p - y (1 - p), with 1 - p = sigmoid(-z): exact where p rounds to 1 and y = 1
-    return (1.0 - y) * _sigmoid(z) - y * _sigmoid(-z)
+    return (1.0 - y) * kernels.sigmoid(z) - y * kernels.sigmoid(-z)
 
 
 def bce_from_logits(z: Any, y: Any) -> float:
@@ -404,19 +295,22 @@ def bce_from_logits_grad(z: Any, y: Any) -> Array:
 
 
 def bce(w: Any, X: Any, y: Any, *, b: Any = None) -> float:
-    """Binary cross-entropy of p = sigmoid(X @ w + b) against labels y (n,) in [0, 1]; w (d,), X (n, d)."""
+    """Binary cross-entropy of p = sigmoid(X @ w + b) against labels y (n,) in [0, 1]; w (d,) or
+    {"w": (d,), "b": ()}, X (n, d)."""
+    w, b, _ = _split(w, b, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
     return _bce_from_logits(X @ w + b0, y)
 
 
-def bce_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Array | tuple[Array, float]:
-    """Gradient of :func:`bce`: X^T (p - y) / n, shape (d,).
+def bce_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Any:
+    """Gradient of :func:`bce`: X^T (p - y) / n, shaped like the parameters.
 
-    With an intercept ``b`` returns ``(grad_w (d,), grad_b)`` where grad_b = mean(p - y).
+    w (d,) gives (d,); {"w": (d,), "b": ()} gives {"w": X^T (p - y) / n, "b": mean(p - y)}.
     """
+    w, b, as_dict = _split(w, b, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
     r = _bce_residual(X @ w + b0, y)
-    return _with_intercept(X.T @ r / X.shape[0], np.mean(r), b)
+    return _gradient(X.T @ r / X.shape[0], np.mean(r), b, as_dict, "w")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -428,7 +322,7 @@ def _softmax_ce_and_grad(Z: Array, y: Array) -> tuple[float, Array]:
     """Loss and dL/dZ = (P - Y) / n for logits Z (n, k) and integer labels y (n,)."""
     n = Z.shape[0]
     rows = np.arange(n)
-    log_p = _log_softmax_and_logsumexp(Z, axis=1)[0]
+    log_p = kernels.log_softmax(Z, axis=1)
     G = np.exp(log_p)
     # p_y - 1 = expm1(log p_y): exact where p_y rounds to 1 (the well-classified examples)
     G[rows, y] = np.expm1(log_p[rows, y])
@@ -446,16 +340,20 @@ def softmax_cross_entropy_from_logits_grad(Z: Any, y: Any) -> Array:
 
 
 def softmax_cross_entropy(W: Any, X: Any, y: Any, *, b: Any = None) -> float:
-    """Softmax cross-entropy of the logits X @ W + b; W (d, k), X (n, d), integer labels y (n,) in range(k)."""
+    """Softmax cross-entropy of the logits X @ W + b; W (d, k) or {"W": (d, k), "b": (k,)}, X (n, d),
+    integer labels y (n,) in range(k)."""
+    W, b, _ = _split(W, b, "W")
     W, X, y, b0 = _multiclass_inputs(W, X, y, b)
     return _softmax_ce_and_grad(X @ W + b0, y)[0]
 
 
-def softmax_cross_entropy_grad(W: Any, X: Any, y: Any, *, b: Any = None) -> Array | tuple[Array, Array]:
-    """Gradient of :func:`softmax_cross_entropy`: X^T (P - Y) / n with Y one-hot, shape (d, k).
+def softmax_cross_entropy_grad(W: Any, X: Any, y: Any, *, b: Any = None) -> Any:
+    """Gradient of :func:`softmax_cross_entropy`: X^T (P - Y) / n with Y one-hot, shaped like the parameters.
 
-    With an intercept ``b`` (k,) returns ``(grad_W (d, k), grad_b (k,))`` where grad_b = mean of the rows of P - Y.
+    W (d, k) gives (d, k); {"W": (d, k), "b": (k,)} gives {"W": X^T (P - Y) / n, "b": the mean of the
+    rows of P - Y}.
     """
+    W, b, as_dict = _split(W, b, "W")
     W, X, y, b0 = _multiclass_inputs(W, X, y, b)
     G = _softmax_ce_and_grad(X @ W + b0, y)[1]
-    return _with_intercept(X.T @ G, G.sum(axis=0), b)
+    return _gradient(X.T @ G, G.sum(axis=0), b, as_dict, "W")

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 from autograd import grad
+from error_facts import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -746,32 +747,25 @@ def test_logit_level_inputs_are_checked():
 
 @pytest.mark.parametrize("f", ELEMENTWISE + ALONG_AXIS)
 def test_activations_refuse_nan_and_non_numbers(f):
-    with pytest.raises(ValueError, match=r"z must not hold nan, but z\[1\] = nan"):
+    with raises_naming(ValueError, "nan", "[1]"):
         f([0.0, np.nan, 1.0])
-    with pytest.raises(TypeError, match="z must be a number or an array of numbers, got NoneType"):
+    with raises_naming(TypeError, "NoneType"):
         f(None)
 
 
 @pytest.mark.parametrize("f", ALONG_AXIS)
 def test_softmax_family_input_checks(f):
-    with pytest.raises(
-        ValueError, match=r"z must not hold \+inf \(inf - inf has no answer\), but z\[0, 2\] = inf"
-    ):
+    with raises_naming(ValueError, "+inf", "[0, 2]"):
         f([[0.0, 1.0, np.inf]])
-    with pytest.raises(
-        ValueError,
-        match=r"every slice of z along axis -1 needs a finite entry, but the slice at \[1\] is all -inf",
-    ):
+    with raises_naming(ValueError, "all -inf", "x[1, :]"):
         f([[0.0, 1.0], [-np.inf, -np.inf]])
-    with pytest.raises(
-        ValueError, match=r"axis 2 is out of range for z of shape \(2, 3\); use -2 <= axis < 2"
-    ):
+    with raises_naming(ValueError, "axis 2", "2 axes"):
         f(np.zeros((2, 3)), axis=2)
-    with pytest.raises(TypeError, match="axis must be an int, got float"):
+    with raises_naming(TypeError, "axis", "1.0"):
         f(np.zeros((2, 3)), axis=1.0)
-    with pytest.raises(ValueError, match=r"z must have at least one axis to normalise over, got a number"):
+    with raises_naming(ValueError, "at least one axis", "()"):
         f(2.0)
-    with pytest.raises(ValueError, match=r"z has no entries along axis 1 \(shape \(2, 0\)\)"):
+    with raises_naming(ValueError, "axis 1", "(2, 0)"):
         f(np.zeros((2, 0)), axis=1)
 
 

@@ -3,13 +3,17 @@
 =================  ==================================================================================
 module             what it holds
 =================  ==================================================================================
+``functions``      exp, log, sin, cos, tanh, sqrt, sigmoid, relu, softplus, log_sigmoid, logsumexp,
+                   log_softmax, softmax and stack, for numbers, arrays, Duals and Tensors alike
 ``forward``        :class:`Dual` (a value and a tangent) and :func:`jvp`
 ``reverse``        :class:`Tensor` (an array that records its operations), ``backward``, :func:`no_grad`,
                    :func:`vjp`
-``rules``          the JVP and VJP of every primitive, as tables apart from the engines
-``ops``            exp, log, sin, cos, tanh, sigmoid, relu, sqrt, softplus, log_sigmoid, logsumexp,
-                   log_softmax, softmax and stack, for numbers, arrays, Duals and Tensors alike
 ``functional``     :func:`grad`, :func:`value_and_grad`, :func:`jacobian`, :func:`hessian`, :func:`hvp`
+``rules``          the JVP and VJP of every primitive, as tables apart from the engines
+``kernels``        the numpy computation of every primitive (the stable numerics live here, once)
+``ops``            :func:`~labcode.autodiff.ops.apply`, the one door every operation goes through, and the
+                   operators and methods Dual and Tensor share
+``levels``         which of several nested derivatives an operation belongs to, scoped to running calls
 =================  ==================================================================================
 
     >>> import numpy as np
@@ -19,51 +23,24 @@ module             what it holds
     array([1., 1., 1.])
 """
 
+from labcode.autodiff import functions
 from labcode.autodiff.forward import Dual, jvp
 from labcode.autodiff.functional import grad, hessian, hvp, jacobian, value_and_grad
-from labcode.autodiff.ops import (
-    cos,
-    exp,
-    log,
-    log_sigmoid,
-    log_softmax,
-    logsumexp,
-    relu,
-    sigmoid,
-    sin,
-    softmax,
-    softplus,
-    sqrt,
-    stack,
-    tanh,
-)
+from labcode.autodiff.functions import *  # noqa: F403  (every public function: functions.__all__)
 from labcode.autodiff.reverse import Tensor, no_grad, vjp
 from labcode.autodiff.rules import unbroadcast
 
 __all__ = [
     "Dual",
     "Tensor",
-    "cos",
-    "exp",
     "grad",
     "hessian",
     "hvp",
     "jacobian",
     "jvp",
-    "log",
-    "log_sigmoid",
-    "log_softmax",
-    "logsumexp",
     "no_grad",
-    "relu",
-    "sigmoid",
-    "sin",
-    "softmax",
-    "softplus",
-    "sqrt",
-    "stack",
-    "tanh",
     "unbroadcast",
     "value_and_grad",
     "vjp",
+    *functions.__all__,
 ]

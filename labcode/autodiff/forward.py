@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 
 from labcode._checks import require_callable, shape_str
-from labcode.autodiff import ops
+from labcode.autodiff import levels
 from labcode.autodiff.ops import (
     ArrayOps,
     apply,
     as_operand,
     format_value,
-    fresh_level,
     level_of,
+    new_level,
     shape_of,
     to_result,
 )
@@ -75,7 +75,9 @@ class Dual(ArrayOps):
             tangent = apply("broadcast_to", tangent, shape=shape)
         self.value = value
         self.tangent = tangent
-        self._level = ops.nested_level(value, tangent)  # 0, unless it holds Duals or Tensors itself
+        self._level = levels.hand_made_level(
+            level_of(value), level_of(tangent)
+        )  # 0 unless it holds Duals/Tensors
 
     @classmethod
     def _make(cls, value: Any, tangent: Any, level: int) -> Dual:
@@ -131,8 +133,8 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     require_callable(f, "f")
     x = as_operand(x, "x")
     v = _check_direction(v, x, "v")
-    level = fresh_level(x, v)
-    out = f(Dual._make(x, v, level))
+    with new_level(x, v) as level:
+        out = f(Dual._make(x, v, level))
     if isinstance(out, Dual) and out._level == level:
         return to_result(out.value), to_result(out.tangent)
     if level_of(out) > level:

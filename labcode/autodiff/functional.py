@@ -31,7 +31,7 @@ Which one each function uses, measured on this library:
   forward-over-reverse (``jacobian(grad(f), mode="forward")``), which reruns the whole forward and
   backward pass with Duals for every entry.
 
-Each call takes its own level (see :mod:`labcode.autodiff.ops`), so derivatives nested inside each other
+Each call takes its own level for as long as f runs (see :mod:`labcode.autodiff.levels`), so derivatives nested inside each other
 never mix up their tangents ("perturbation confusion").
 """
 
@@ -46,7 +46,8 @@ import numpy as np
 from labcode import tree
 from labcode._checks import require_callable, require_choice, shape_str
 from labcode.autodiff.forward import jvp
-from labcode.autodiff.ops import ArrayOps, as_operand, fresh_level, shape_of, stack, to_result
+from labcode.autodiff.functions import stack
+from labcode.autodiff.ops import ArrayOps, as_operand, new_level, shape_of, to_result
 from labcode.autodiff.reverse import Tensor, backpropagate, graph, is_recorded_at, record, vjp
 
 __all__ = ["grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp"]
@@ -127,10 +128,11 @@ def value_and_grad(
         _require_args(args, nums, "grad(f)")
         args_list = list(args)
         inputs = {i: _as_input(args[i], f"argument {i}") for i in nums}
-        level = fresh_level(*(leaf for x in inputs.values() for leaf in tree.leaves(x)))
-        for i, x in inputs.items():
-            args_list[i] = tree.tree_map(lambda v: Tensor._leaf(v, level), x)
-        value, grads = _scalar_output(f(*args_list, **kwargs), level, "grad(f)")
+        with new_level(*(leaf for x in inputs.values() for leaf in tree.leaves(x))) as level:
+            for i, x in inputs.items():
+                args_list[i] = tree.tree_map(lambda v: Tensor._leaf(v, level), x)
+            out = f(*args_list, **kwargs)
+        value, grads = _scalar_output(out, level, "grad(f)")
         gradients = tuple(_gradient_of(args_list[i], grads) for i in nums)
         return value, gradients[0] if single else gradients
 

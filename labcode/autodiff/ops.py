@@ -1,70 +1,63 @@
-"""The functions of labcode.autodiff, and the one door every operation goes through.
-
-Each function takes a number, a numpy array, a :class:`~labcode.autodiff.Dual` or a
-:class:`~labcode.autodiff.Tensor` and returns the same kind, with the same shape (a reduction drops axes):
-
-========================  ================================================================
-``exp log sin cos tanh``  elementwise, as in numpy; ``log`` refuses x <= 0, ``sqrt`` x < 0
-``sqrt sigmoid relu``     ``sigmoid`` never overflows; ``relu(x) = max(x, 0)``, slope 0 at 0
-``softplus``              log(1 + e^x), stable for any x; its derivative is sigmoid
-``log_sigmoid``           log(sigmoid(x)) = -softplus(-x), stable for any x
-``logsumexp``             log(sum(e^x)) over ``axis`` (all axes by default), stable
-``log_softmax softmax``   along ``axis`` (default -1)
-``stack``                 a list of same-shaped operands into one, along a new ``axis``
-========================  ================================================================
-
-On numbers and arrays they compute with numpy, so a loss written with them runs unchanged on plain
-arrays (inside ``labcode.gradcheck.check_gradient``, say); on a Dual they also push its tangent forward,
-on a Tensor they record themselves on the tape. Duals and Tensors also have the operators
-``+ - * / ** @``, unary ``-`` and ``abs``, ``.sum .mean .reshape .transpose .T``, indexing and
-comparisons (which return plain boolean arrays), all defined once here in :class:`ArrayOps`.
+"""The one door every operation goes through, and the array interface of Dual and Tensor.
 
 How an operation finds its engine. :func:`apply` looks at the operands: when none is a Dual or a Tensor
-it runs numpy (``NUMPY``); otherwise the operand with the highest *level* runs it (a Dual pushes
-tangents, a Tensor records), treating every other operand as a constant. Each ``jvp``/``grad`` call
-takes a fresh, higher level, which is what keeps nested derivatives apart (no "perturbation
-confusion"); Duals and Tensors made by hand are at level 0.
+it runs the numpy kernel (``NUMPY``, see :mod:`labcode.autodiff.kernels`); otherwise the operand with the
+highest *level* runs it (a Dual pushes tangents, a Tensor records), treating every other operand as a
+constant. Each ``jvp``/``grad`` call takes a fresh, higher level for as long as it runs
+(:mod:`labcode.autodiff.levels`), which is what keeps nested derivatives apart.
+
+A primitive is a name in three tables: ``NUMPY[name]`` (its kernel), ``rules.JVPS[name]`` and
+``rules.VJPS[name]``. The operators' primitives come with the kernels module; a public function
+registers its own kernel with the :func:`primitive` decorator, and :func:`composite` marks a function
+written with other functions. Both record the function's name in ``FUNCTIONS``, from which
+``labcode.autodiff`` exports them and the error messages list them. So adding a primitive touches its
+function (decorated, in :mod:`labcode.autodiff.functions`) and its rule (in :mod:`labcode.autodiff.rules`),
+and ``tests/test_autodiff_primitives.py`` fails if either is missing.
+
+:class:`ArrayOps` gives Duals and Tensors the operators ``+ - * / ** @``, unary ``-`` and ``abs``,
+``.sum .mean .reshape .transpose .T``, indexing and comparisons (which return plain boolean arrays), and
+explains itself when numpy is applied to one.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
 from labcode._checks import as_float_array, shape_str
+from labcode.autodiff import kernels, levels
 
-__all__ = [
-    "ArrayOps",
-    "apply",
-    "cos",
-    "exp",
-    "log",
-    "log_sigmoid",
-    "log_softmax",
-    "logsumexp",
-    "relu",
-    "sigmoid",
-    "sin",
-    "softmax",
-    "softplus",
-    "sqrt",
-    "stack",
-    "tanh",
-]
+__all__ = ["FUNCTIONS", "NUMPY", "ArrayOps", "apply", "call", "composite", "primitive"]
 
 Array = np.ndarray
-PLAIN = (np.ndarray, np.float64)  # what the fast path of every primitive takes without conversion
+F = TypeVar("F", bound=Callable[..., Any])
+
+NUMPY: dict[str, Callable[..., Any]] = dict(kernels.STRUCTURAL)
+"""The numpy kernel of every primitive, by name."""
+
+FUNCTIONS: list[str] = []
+"""The public functions of labcode.autodiff, in the order they are defined (filled by the decorators)."""
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Levels: which of several Duals and Tensors runs an operation
-# ---------------------------------------------------------------------------------------------------------
+def primitive(kernel: Callable[..., Any]) -> Callable[[F], F]:
+    """Register the decorated public function as a primitive of its own name, computed on plain operands
+    by ``kernel``; its derivative rules go in :mod:`labcode.autodiff.rules` under the same name."""
 
-_highest_level = 0  # the highest level handed out so far
+    def register(function: F) -> F:
+        NUMPY[function.__name__] = kernel
+        FUNCTIONS.append(function.__name__)
+        return function
+
+    return register
+
+
+def composite(function: F) -> F:
+    """Register the decorated public function as one written with other functions (no kernel, no rule)."""
+    FUNCTIONS.append(function.__name__)
+    return function
 
 
 def level_of(x: Any) -> int:
@@ -72,27 +65,9 @@ def level_of(x: Any) -> int:
     return x._level if isinstance(x, ArrayOps) else -1
 
 
-def fresh_level(*inputs: Any) -> int:
-    """A level above every level in use, for one call of jvp, grad, vjp, ...
-
-    Higher than anything made before, so whatever f closes over (an outer Dual or Tensor) is a constant
-    to this call, and whatever this call makes is a constant to the calls around it.
-    """
-    global _highest_level
-    _highest_level = max(_highest_level, *(level_of(x) for x in inputs), 0) + 1
-    return _highest_level
-
-
-def nested_level(*contents: Any) -> int:
-    """The level of a Dual made by hand around ``contents``: one above what it holds (0 for numbers)."""
-    global _highest_level
-    level = 1 + max(level_of(x) for x in contents)
-    _highest_level = max(_highest_level, level)
-    return level
-
-
-def highest_level() -> int:
-    return _highest_level
+def new_level(*inputs: Any) -> Any:
+    """``with new_level(*inputs) as level:``, a level above every one in use and above the inputs'."""
+    return levels.new_level(*(level_of(x) for x in inputs))
 
 
 def primal(x: Any) -> Any:
@@ -147,262 +122,23 @@ def apply(name: str, *args: Any, **params: Any) -> Any:
     return top._process(name, args, params)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The numpy implementation of every primitive (plain numbers and arrays in, float64 out)
-# ---------------------------------------------------------------------------------------------------------
+def call(name: str, *args: Any, **params: Any) -> Any:
+    """:func:`apply`, with a 0-d result on plain operands turned into a Python float (what the public
+    functions return, as grad and jvp do): ``exp(0.0) == 1.0``, a float; arrays stay arrays."""
+    out = apply(name, *args, **params)
+    if type(out) is np.float64 or (type(out) is np.ndarray and out.ndim == 0):
+        return float(out)
+    return out
 
 
-def _plain(x: Any, name: str = "x") -> Array:
-    return x if type(x) in PLAIN else as_float_array(x, name)
-
-
-def _first_bad(x: Array, bad: Array) -> str:
-    """``x[1, 2] = -0.5``: the first offending entry, for an error message."""
+def format_value(x: Any) -> str:
+    """A value for a repr: 6.0, [1., 2.], or the repr of a nested Dual/Tensor."""
+    if isinstance(x, ArrayOps):
+        return repr(x)
+    x = np.asarray(x)
     if x.ndim == 0:
-        return f"x = {float(x)!r}"
-    where = [int(i) for i in np.argwhere(bad)[0]]
-    return f"x{where} = {float(x[tuple(where)])!r}"
-
-
-def _log(x: Any) -> Array:
-    x = _plain(x)
-    bad = x <= 0
-    if bad.any():
-        raise ValueError(
-            f"log needs x > 0, but {_first_bad(x, bad)} ({int(bad.sum())} of {x.size} entries are <= 0)"
-        )
-    return np.log(x)
-
-
-def _sqrt(x: Any) -> Array:
-    x = _plain(x)
-    bad = x < 0
-    if bad.any():
-        raise ValueError(
-            f"sqrt needs x >= 0, but {_first_bad(x, bad)} ({int(bad.sum())} of {x.size} entries are < 0)"
-        )
-    return np.sqrt(x)
-
-
-def _sigmoid(x: Any) -> Array:
-    x = _plain(x)
-    # For x < -709, e^-x overflows to inf and 1 / (1 + inf) = 0 is the right answer (the true value is
-    # below the smallest float): nothing to warn about. Accurate to ~1 ulp everywhere, relative.
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
-
-
-def _softplus(x: Any) -> Array:
-    x = _plain(x)
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow, and 5x faster than np.logaddexp(0, x)
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Array:
-    out = np.empty(shape)  # a writeable array of its own (np.broadcast_to gives a read-only view, slower)
-    out[...] = x
-    return out
-
-
-def _logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Array:
-    x = _plain(x)
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)  # rows of -inf (or +inf) must not become inf - inf
-    with np.errstate(divide="ignore"):  # a row of -inf has logsumexp -inf, exactly
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def count(shape: tuple[int, ...], axis: Any) -> int:
-    """How many entries a reduction over ``axis`` (None: all axes) adds up."""
-    if axis is None:
-        return math.prod(shape)
-    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
-
-
-def _is_basic_index(index: Any) -> bool:
-    """True for ints, slices, None and ... (alone or in a tuple): an index that cannot repeat an entry."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) and not isinstance(p, bool)
-        for p in parts
-    )
-
-
-def _scatter_add(g: Any, index: Any, shape: tuple[int, ...]) -> Array:
-    """zeros(shape) with g added at ``index``: the transpose of indexing, so repeated entries add up."""
-    out = np.zeros(shape)
-    if _is_basic_index(index):
-        out[index] = g
-    else:
-        np.add.at(out, index, g)
-    return out
-
-
-def check_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> None:
-    """Raise a ValueError naming both shapes when ``a @ b`` is not defined."""
-    if not a or not b:
-        raise ValueError(
-            f"@ needs operands with at least one axis, got shapes {shape_str(a)} and {shape_str(b)}; "
-            "use * to multiply by a scalar"
-        )
-    inner = b[0] if len(b) == 1 else b[-2]
-    if a[-1] != inner:
-        where = "first (only)" if len(b) == 1 else "second-to-last"
-        raise ValueError(
-            f"@ got shapes {shape_str(a)} and {shape_str(b)}, which do not align: the last axis of the left "
-            f"operand ({a[-1]}) must equal the {where} axis of the right one ({inner})"
-        )
-
-
-def _matmul(x: Any, y: Any) -> Array:
-    check_matmul(shape_of(x), shape_of(y))
-    return x @ y
-
-
-def _stack(*items: Any, axis: int = 0) -> Array:
-    arrays = [_plain(a, f"items[{i}]") for i, a in enumerate(items)]
-    check_stack([a.shape for a in arrays])
-    return np.stack(arrays, axis=axis)
-
-
-def check_stack(shapes: Sequence[tuple[int, ...]]) -> None:
-    if not shapes:
-        raise ValueError("stack needs at least one item")
-    for i, s in enumerate(shapes):
-        if s != shapes[0]:
-            raise ValueError(
-                f"stack needs items of one shape, but items[0] has shape {shape_str(shapes[0])} "
-                f"and items[{i}] has shape {shape_str(s)}"
-            )
-
-
-NUMPY: dict[str, Callable[..., Any]] = {
-    # binary, with numpy's broadcasting
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-    "pow": operator.pow,
-    "matmul": _matmul,
-    # elementwise
-    "neg": operator.neg,
-    "abs": lambda x: np.abs(_plain(x)),
-    "exp": lambda x: np.exp(_plain(x)),
-    "log": _log,
-    "sin": lambda x: np.sin(_plain(x)),
-    "cos": lambda x: np.cos(_plain(x)),
-    "tanh": lambda x: np.tanh(_plain(x)),
-    "sqrt": _sqrt,
-    "sigmoid": _sigmoid,
-    "relu": lambda x: np.maximum(_plain(x), 0.0),
-    "softplus": _softplus,
-    # reductions and structure
-    "sum": lambda x, axis=None, keepdims=False: x.sum(axis=axis, keepdims=keepdims),
-    "mean": lambda x, axis=None, keepdims=False: x.sum(axis=axis, keepdims=keepdims) / count(x.shape, axis),
-    "logsumexp": _logsumexp,
-    "reshape": lambda x, shape: x.reshape(shape),
-    "transpose": lambda x, axes=None: x.transpose(axes),
-    "getitem": lambda x, index: x[index],
-    "scatter_add": _scatter_add,
-    "broadcast_to": _broadcast_to,
-    "stack": _stack,
-}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The functions
-# ---------------------------------------------------------------------------------------------------------
-
-
-def exp(x: Any) -> Any:
-    """e^x, elementwise."""
-    return apply("exp", x)
-
-
-def log(x: Any) -> Any:
-    """Natural logarithm, elementwise; raises ValueError where x <= 0 (log(0) = -inf is a bug in a loss)."""
-    return apply("log", x)
-
-
-def sin(x: Any) -> Any:
-    """sin(x), elementwise."""
-    return apply("sin", x)
-
-
-def cos(x: Any) -> Any:
-    """cos(x), elementwise."""
-    return apply("cos", x)
-
-
-def tanh(x: Any) -> Any:
-    """tanh(x), elementwise; its derivative is 1 - tanh(x)^2."""
-    return apply("tanh", x)
-
-
-def sqrt(x: Any) -> Any:
-    """Square root, elementwise; raises ValueError where x < 0 (its derivative is infinite at 0)."""
-    return apply("sqrt", x)
-
-
-def sigmoid(x: Any) -> Any:
-    """1 / (1 + e^-x), elementwise, without overflow; its derivative is sigmoid(x) sigmoid(-x)."""
-    return apply("sigmoid", x)
-
-
-def relu(x: Any) -> Any:
-    """max(x, 0), elementwise; its derivative is 1 where x > 0 and 0 elsewhere (0 at the kink x = 0)."""
-    return apply("relu", x)
-
-
-def softplus(x: Any) -> Any:
-    """log(1 + e^x), elementwise, as max(x, 0) + log1p(e^-|x|): softplus(1e4) = 1e4, no overflow."""
-    return apply("softplus", x)
-
-
-def log_sigmoid(x: Any) -> Any:
-    """log(sigmoid(x)) = -softplus(-x), elementwise: log_sigmoid(-1e4) = -1e4 where log(sigmoid) gives -inf."""
-    return -softplus(-x)
-
-
-def logsumexp(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-    """log(sum(exp(x))) over ``axis`` (every axis when None), shifted by the max so it never overflows.
-
-    x: any shape; returns x's shape without ``axis`` (kept as length 1 with ``keepdims``).
-    Its gradient is softmax(x) along ``axis``.
-    """
-    if axis is not None:
-        axis = _axis_arg(axis, len(shape_of(x)))
-    return apply("logsumexp", x, axis=axis, keepdims=bool(keepdims))
-
-
-def log_softmax(x: Any, axis: int = -1) -> Any:
-    """x - logsumexp(x, axis, keepdims=True): the log-probabilities of the logits x, same shape as x."""
-    return x - logsumexp(x, axis=axis, keepdims=True)
-
-
-def softmax(x: Any, axis: int = -1) -> Any:
-    """exp(log_softmax(x, axis)): probabilities along ``axis`` that sum to 1, same shape as x."""
-    return exp(log_softmax(x, axis=axis))
-
-
-def stack(items: Sequence[Any], axis: int = 0) -> Any:
-    """Stack operands of one shape s along a new ``axis``: returns shape s with len(items) inserted.
-
-    The way to build a vector-valued function from scalar pieces, e.g. ``stack([x[0] ** 2, x[0] * x[1]])``.
-    Items may mix numbers, arrays, Duals and Tensors.
-    """
-    if isinstance(items, (np.ndarray, ArrayOps)) or not isinstance(items, Sequence):
-        raise TypeError(f"stack takes a list or tuple of operands, got {type(items).__name__}")
-    items = tuple(items)
-    if not items:
-        raise ValueError("stack needs at least one item")
-    ndim = len(shape_of(items[0])) + 1
-    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
-        raise ValueError(
-            f"stack: axis must be an integer in [{-ndim}, {ndim - 1}] for items of {ndim - 1} axes"
-        )
-    return apply("stack", *items, axis=int(axis) % ndim)
+        return repr(float(x))
+    return np.array2string(x, separator=", ")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -421,13 +157,7 @@ _UFUNC_PRIMITIVES = {
 }
 _UFUNC_COMPARISONS = (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
 
-_HINTS = {
-    "exp": "labcode.autodiff.exp (which takes numbers, arrays, Duals and Tensors)",
-    "log": "labcode.autodiff.log (which takes numbers, arrays, Duals and Tensors)",
-    "sin": "labcode.autodiff.sin (which takes numbers, arrays, Duals and Tensors)",
-    "cos": "labcode.autodiff.cos (which takes numbers, arrays, Duals and Tensors)",
-    "tanh": "labcode.autodiff.tanh (which takes numbers, arrays, Duals and Tensors)",
-    "sqrt": "labcode.autodiff.sqrt (which takes numbers, arrays, Duals and Tensors)",
+_HINTS = {  # numpy functions whose replacement has another name (a function of the same name is found)
     "absolute": "abs(x)",
     "maximum": "labcode.autodiff.relu (for maximum(x, 0))",
     "logaddexp": "labcode.autodiff.softplus (softplus(x) = logaddexp(0, x))",
@@ -438,10 +168,8 @@ _HINTS = {
     "transpose": "x.T or x.transpose(...)",
     "dot": "x @ y",
     "inner": "x @ y",
-    "stack": "labcode.autodiff.stack",
     "array": "labcode.autodiff.stack",
 }
-FUNCTIONS = "exp, log, sin, cos, tanh, sqrt, sigmoid, relu, softplus, log_sigmoid, logsumexp, log_softmax, softmax, stack"
 
 
 def numpy_error(name: str, operand: ArrayOps) -> TypeError:
@@ -450,6 +178,8 @@ def numpy_error(name: str, operand: ArrayOps) -> TypeError:
     loses = "carry its tangent" if kind == "Dual" else "record it on the tape"
     numbers = ".value" if kind == "Dual" else ".data"
     hint = _HINTS.get(name)
+    if name in FUNCTIONS:
+        hint = f"labcode.autodiff.{name} (which takes numbers, arrays, Duals and Tensors)"
     if hint is not None:
         return TypeError(
             f"numpy.{name} was applied to a {kind}, but numpy sees only numbers and cannot {loses}: "
@@ -458,7 +188,7 @@ def numpy_error(name: str, operand: ArrayOps) -> TypeError:
     return TypeError(
         f"numpy.{name} was applied to a {kind}, but numpy sees only numbers and cannot {loses}, and "
         f"labcode.autodiff has no differentiable numpy.{name}: write it with the operators and "
-        f"labcode.autodiff's functions ({FUNCTIONS}), or take the numbers out with {numbers} if you do "
+        f"labcode.autodiff's functions ({', '.join(FUNCTIONS)}), or take the numbers out with {numbers} if you do "
         "not need its derivative"
     )
 
@@ -476,7 +206,7 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-def _axis_arg(axis: Any, ndim: int) -> int | tuple[int, ...] | None:
+def axis_arg(axis: Any, ndim: int) -> int | tuple[int, ...] | None:
     """axis as numpy takes it, or a ValueError that names the axis and the number of axes."""
     if axis is None:
         return None
@@ -596,13 +326,13 @@ class ArrayOps:
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
         """Sum over ``axis`` (all axes when None); ``keepdims`` keeps them as length 1."""
         if axis is not None:
-            axis = _axis_arg(axis, self.ndim)
+            axis = axis_arg(axis, self.ndim)
         return apply("sum", self, axis=axis, keepdims=bool(keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
         """Mean over ``axis`` (all axes when None): the sum divided by the number of entries summed."""
         if axis is not None:
-            axis = _axis_arg(axis, self.ndim)
+            axis = axis_arg(axis, self.ndim)
         return apply("mean", self, axis=axis, keepdims=bool(keepdims))
 
     def reshape(self, *shape: Any) -> Any:
@@ -682,13 +412,3 @@ class ArrayOps:
             f"a {type(self).__name__} does not turn into a numpy array by itself (that would drop its "
             f"derivative); use {numbers} for its numbers"
         )
-
-
-def format_value(x: Any) -> str:
-    """A value for a repr: 6.0, [1., 2.], or the repr of a nested Dual/Tensor."""
-    if isinstance(x, ArrayOps):
-        return repr(x)
-    x = np.asarray(x)
-    if x.ndim == 0:
-        return repr(float(x))
-    return np.array2string(x, separator=", ")

@@ -40,14 +40,14 @@ from typing import Any
 import numpy as np
 
 from labcode._checks import as_float_array, require_callable, shape_str
-from labcode.autodiff import ops
+from labcode.autodiff import levels
 from labcode.autodiff.ops import (
     NUMPY,
     ArrayOps,
     apply,
     as_operand,
     format_value,
-    fresh_level,
+    new_level,
     shape_of,
     to_result,
 )
@@ -56,7 +56,6 @@ from labcode.autodiff.rules import VJPS
 __all__ = ["Tensor", "no_grad", "vjp"]
 
 _serials = itertools.count()
-_recording_from = 0  # Tensors at this level or above record their operations; no_grad raises it
 
 _READ_ONLY = (
     "a Tensor's data is read-only: the tape may hold these numbers, and changing them in place would make "
@@ -214,7 +213,7 @@ class Tensor(ArrayOps):
         inputs = tuple(values)
         ans = apply(name, *inputs, **params) if nested else NUMPY[name](*inputs, **params)
         out = Tensor.__new__(Tensor)
-        if level < _recording_from:
+        if not levels.is_recording(level):
             out._init(ans, level)
         else:
             out._init(ans, level, name, inputs, tuple(parents), params)
@@ -313,21 +312,16 @@ def no_grad() -> Iterator[None]:
     It switches off the Tensors that exist when it starts (and ones made by hand inside); a grad or vjp
     called inside still works, with Tensors of its own.
     """
-    global _recording_from
-    previous = _recording_from
-    _recording_from = ops.highest_level() + 1
-    try:
+    with levels.recording_off():
         yield
-    finally:
-        _recording_from = previous
 
 
 def record(f: Callable[[Any], Any], x: Any) -> tuple[Tensor, Any]:
     """Call f on a fresh Tensor made of x at a new level; return that Tensor and f's output."""
     x = as_operand(x, "x")
-    level = fresh_level(x)
-    t = Tensor._leaf(x, level)
-    return t, f(t)
+    with new_level(x) as level:
+        t = Tensor._leaf(x, level)
+        return t, f(t)
 
 
 def is_recorded_at(out: Any, t: Tensor) -> bool:

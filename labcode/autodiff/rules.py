@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from labcode.autodiff import ops
-from labcode.autodiff.ops import apply, primal
+from labcode.autodiff import functions as fn
+from labcode.autodiff.kernels import count
+from labcode.autodiff.ops import NUMPY, apply, primal
 
 __all__ = ["DERIVATIVES", "JVPS", "VJPS", "unbroadcast"]
 
@@ -91,9 +92,9 @@ def _log_or_zero(x: Any) -> Any:
     """log x where x > 0, and 0 where x <= 0: d(x**y)/dy, which is 0 at x = 0 (y > 0) and not real below."""
     positive = primal(x) > 0
     if np.all(positive):
-        return ops.log(x)
+        return fn.log(x)
     mask = positive.astype(np.float64)
-    return ops.log(x * mask + (1.0 - mask)) * mask
+    return fn.log(x * mask + (1.0 - mask)) * mask
 
 
 def _swap_last(x: Any) -> Any:
@@ -110,13 +111,13 @@ def _swap_last(x: Any) -> Any:
 DERIVATIVES: dict[str, Callable[[Any, Any], Any]] = {
     "exp": lambda x, ans: ans,
     "log": lambda x, ans: 1.0 / x,
-    "sin": lambda x, ans: ops.cos(x),
-    "cos": lambda x, ans: -ops.sin(x),
+    "sin": lambda x, ans: fn.cos(x),
+    "cos": lambda x, ans: -fn.sin(x),
     "tanh": lambda x, ans: 1.0 - ans * ans,
     "sqrt": lambda x, ans: 0.5 / ans,
     # sigmoid(x) sigmoid(-x) rather than ans (1 - ans): at x = 40, 1 - ans rounds to 0, sigmoid(-40) does not
-    "sigmoid": lambda x, ans: ans * ops.sigmoid(-x),
-    "softplus": lambda x, ans: ops.sigmoid(x),
+    "sigmoid": lambda x, ans: ans * fn.sigmoid(-x),
+    "softplus": lambda x, ans: fn.sigmoid(x),
     "relu": lambda x, ans: _step(x),  # 0 at the kink x = 0, as in PyTorch and JAX
     "abs": lambda x, ans: _sign(x),  # 0 at x = 0
 }
@@ -226,14 +227,14 @@ defjvp("mean", lambda t, ans, x, axis=None, keepdims=False: t.mean(axis=axis, ke
 defvjp(
     "mean",
     lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
-        _keepdims(g, x, axis, keepdims) * (1.0 / ops.count(x.shape, axis)), x.shape
+        _keepdims(g, x, axis, keepdims) * (1.0 / count(x.shape, axis)), x.shape
     ),
 )
 
 
 def _softmax_along(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
     """exp(x - logsumexp(x)): the derivative of logsumexp, computed from its answer."""
-    return ops.exp(x - _keepdims(ans, x, axis, keepdims))
+    return fn.exp(x - _keepdims(ans, x, axis, keepdims))
 
 
 defjvp(
@@ -248,6 +249,14 @@ defvjp(
         _keepdims(g, x, axis, keepdims) * _softmax_along(ans, x, axis, keepdims)
     ),
 )
+
+# ans = log_softmax(x) = x - logsumexp(x): d ans = dx - sum(softmax * dx), and softmax = exp(ans)
+defjvp("log_softmax", lambda t, ans, x, axis: t - (t * fn.exp(ans)).sum(axis=axis, keepdims=True))
+defvjp("log_softmax", lambda g, ans, x, axis: g - fn.exp(ans) * g.sum(axis=axis, keepdims=True))
+
+# ans = softmax(x): d ans = ans * (dx - sum(ans * dx)), a symmetric Jacobian diag(p) - p p^T
+defjvp("softmax", lambda t, ans, x, axis: ans * (t - (t * ans).sum(axis=axis, keepdims=True)))
+defvjp("softmax", lambda g, ans, x, axis: ans * (g - (g * ans).sum(axis=axis, keepdims=True)))
 
 # ---------------------------------------------------------------------------------------------------------
 # Structure: linear maps that only move entries, so the JVP applies the same map to the tangent and the
@@ -283,7 +292,7 @@ def _slot(i: int, axis: int) -> tuple[Any, ...]:
 JVPS["stack"] = _EachInput(lambda i, t, ans, *items, axis: scatter_add(t, _slot(i, axis), ans.shape))
 VJPS["stack"] = _EachInput(lambda i, g, ans, *items, axis: g[_slot(i, axis)])
 
-missing = set(ops.NUMPY) ^ set(VJPS)
+missing = set(NUMPY) ^ set(VJPS)
 assert not missing and set(JVPS) == set(VJPS), (
     f"primitives without rules (or rules without primitives): {missing}"
 )
