@@ -1,4 +1,11 @@
-"""Argument checks shared by labcode: every error names the argument and the shapes it saw."""
+"""Argument checks shared by labcode: every error names the argument and the shapes it saw.
+
+One behaviour for every check, as Python's own functions have it: a value of the wrong *type* is a
+TypeError (``range(2.5)``, ``np.zeros(2.5)``), a value of the right type outside the allowed range is a
+ValueError. So ``require_int(2.5, "steps")`` raises TypeError, and so do ``2.0`` and ``True`` (a count is
+an int, not a float that happens to be whole, and not a bool); ``require_int(-1, "steps", minimum=0)``
+raises ValueError. numpy integers and floats count as ints and numbers.
+"""
 
 from __future__ import annotations
 
@@ -55,14 +62,33 @@ def require_ndim(arr: np.ndarray, name: str, ndim: int, expected: str) -> np.nda
     return arr
 
 
+def require_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int; TypeError when it is not an integer (2.5, 2.0, "3", True), ValueError
+    when it is below ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        at_least = "" if minimum is None else f" >= {minimum}"
+        raise TypeError(f"{name} must be an integer{at_least}, got {value!r} ({type(value).__name__})")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {int(value)}")
+    return int(value)
+
+
+def require_positive(value: Any, name: str, *, or_zero: bool = False) -> float:
+    """Return ``value`` as a float; TypeError when it is not a real number, ValueError when it is not
+    finite or not > 0 (``>= 0`` with ``or_zero``)."""
+    bound = ">= 0" if or_zero else "> 0"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        kind = "a number >= 0" if or_zero else "a positive number"
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not or_zero):
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return value
+
+
 def require_positive_step(h: Any, name: str = "h") -> float:
-    """Return ``h`` as a float, or raise when it is not a finite number > 0."""
-    if isinstance(h, bool) or not isinstance(h, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a positive number, got {type(h).__name__}")
-    h = float(h)
-    if not np.isfinite(h) or h <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {h!r}")
-    return h
+    """Return the step ``h`` as a float, or raise when it is not a finite number > 0 (:func:`require_positive`)."""
+    return require_positive(h, name)
 
 
 def require_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from labcode import tree
-from labcode._checks import as_float_array, require_finite, require_ndim, shape_str
+from labcode._checks import as_float_array, require_finite, require_int, require_ndim, shape_str
 from labcode.autodiff import kernels
 from labcode.autodiff.functions import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 
@@ -209,11 +209,10 @@ def add_bias_column(X: Any) -> Array:
 
 def one_hot(y: Any, k: int) -> Array:
     """Integer labels y (n,) in range(k) -> (n, k) float array with a single 1 per row."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive int (the number of classes), got {k!r}")
+    k = require_int(k, "k (the number of classes)", minimum=1)
     y = as_float_array(y, "y")
-    y = _class_labels(require_finite(require_ndim(y, "y", 1, "(n,)"), "y"), int(k))
-    Y = np.zeros((y.shape[0], int(k)))
+    y = _class_labels(require_finite(require_ndim(y, "y", 1, "(n,)"), "y"), k)
+    Y = np.zeros((y.shape[0], k))
     Y[np.arange(y.shape[0]), y] = 1.0
     return Y
 

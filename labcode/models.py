@@ -41,7 +41,14 @@ from typing import Any
 import numpy as np
 
 from labcode import losses, tree
-from labcode._checks import as_float_array, require_choice, require_finite, require_ndim, shape_str
+from labcode._checks import (
+    as_float_array,
+    require_choice,
+    require_finite,
+    require_int,
+    require_ndim,
+    shape_str,
+)
 from labcode.autodiff import logsumexp, relu, sigmoid, softmax, softplus, tanh
 from labcode.autodiff.ops import ArrayOps, primal, shape_of
 
@@ -81,12 +88,6 @@ _ACTIVATION = {"tanh": tanh, "sigmoid": sigmoid, "relu": relu}
 # ---------------------------------------------------------------------------------------------------------
 # Argument checks: every message names the argument and the shapes it saw and expected
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _design(X: Any) -> Any:
@@ -161,7 +162,7 @@ def _class_targets(y: Any, n: int, k: int) -> np.ndarray:
 
 def init_linear(d: int) -> Params:
     """Zero parameters ``{"w": (d,), "b": ()}`` (the loss is convex: any start will do)."""
-    return {"w": np.zeros(_count(d, "d")), "b": np.float64(0.0)}
+    return {"w": np.zeros(require_int(d, "d", minimum=1)), "b": np.float64(0.0)}
 
 
 def _linear_params(params: Any, X: Any) -> tuple[Any, Any, Any]:
@@ -188,9 +189,8 @@ def linear_loss(params: Params, X: Any, y: Any) -> Any:
 
 def linear_grad(params: Params, X: Any, y: Any) -> Params:
     """Gradient of :func:`linear_loss` by hand (labcode.losses.mse_grad): {"w": (2/n) X^T r, "b": 2 mean(r)}."""
-    w, b, X = _linear_params(params, X)
-    grad_w, grad_b = losses.mse_grad(w, X, y, b=b)
-    return {"w": grad_w, "b": grad_b}
+    _linear_params(params, X)
+    return losses.mse_grad(params, X, y)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -231,9 +231,8 @@ def logistic_loss(params: Params, X: Any, y: Any) -> Any:
 
 def logistic_grad(params: Params, X: Any, y: Any) -> Params:
     """Gradient of :func:`logistic_loss` by hand (labcode.losses.bce_grad): X^T (p - y) / n and mean(p - y)."""
-    w, b, X = _linear_params(params, X)
-    grad_w, grad_b = losses.bce_grad(w, X, y, b=b)
-    return {"w": grad_w, "b": grad_b}
+    _linear_params(params, X)
+    return losses.bce_grad(params, X, y)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -243,7 +242,8 @@ def logistic_grad(params: Params, X: Any, y: Any) -> Params:
 
 def init_softmax(d: int, k: int) -> Params:
     """Zero parameters ``{"W": (d, k), "b": (k,)}``: every class starts at probability 1/k."""
-    return {"W": np.zeros((_count(d, "d"), _count(k, "k"))), "b": np.zeros(k)}
+    d, k = require_int(d, "d", minimum=1), require_int(k, "k", minimum=1)
+    return {"W": np.zeros((d, k)), "b": np.zeros(k)}
 
 
 def _softmax_params(params: Any, X: Any) -> tuple[Any, Any, Any, int]:
@@ -285,9 +285,8 @@ def softmax_loss(params: Params, X: Any, y: Any) -> Any:
 
 def softmax_grad(params: Params, X: Any, y: Any) -> Params:
     """Gradient of :func:`softmax_loss` by hand (labcode.losses.softmax_cross_entropy_grad): X^T (P - Y) / n."""
-    W, b, X, _ = _softmax_params(params, X)
-    grad_W, grad_b = losses.softmax_cross_entropy_grad(W, X, y, b=b)
-    return {"W": grad_W, "b": grad_b}
+    _softmax_params(params, X)
+    return losses.softmax_cross_entropy_grad(params, X, y)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -299,7 +298,11 @@ def init_mlp(d_in: int, d_hidden: int, d_out: int, *, seed: int = 0) -> Params:
     """Random weights W ~ N(0, 1 / fan_in) and zero biases: {"W1": (d_in, d_hidden), "b1": (d_hidden,),
     "W2": (d_hidden, d_out), "b2": (d_out,)}. The scale keeps X W1 about as large as X, so tanh and sigmoid
     start in their sloped middle; the same seed gives the same weights."""
-    d_in, d_hidden, d_out = _count(d_in, "d_in"), _count(d_hidden, "d_hidden"), _count(d_out, "d_out")
+    d_in, d_hidden, d_out = (
+        require_int(d_in, "d_in", minimum=1),
+        require_int(d_hidden, "d_hidden", minimum=1),
+        require_int(d_out, "d_out", minimum=1),
+    )
     rng = np.random.default_rng(seed)
     return {
         "W1": rng.normal(size=(d_in, d_hidden)) / np.sqrt(d_in),

@@ -37,7 +37,14 @@ from typing import Any
 import numpy as np
 
 from labcode import tree
-from labcode._checks import as_float_array, require_callable, require_finite, require_positive_step, shape_str
+from labcode._checks import (
+    as_float_array,
+    require_callable,
+    require_finite,
+    require_int,
+    require_positive,
+    shape_str,
+)
 
 __all__ = [
     "BLOWUP",
@@ -115,25 +122,6 @@ def _loss_value(f: Callable[..., Any], w: Params) -> float:
     if value.shape != ():
         raise ValueError(f"f(w) must return a scalar, got an array of shape {shape_str(value.shape)}")
     return float(value)
-
-
-def _require_steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be an integer >= 0, got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps}")
-    return int(steps)
-
-
-def _require_nonnegative(value: Any, name: str, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number >= 0, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return value
 
 
 def _require_beta(beta: Any) -> float:
@@ -240,9 +228,9 @@ def gradient_descent(
     tol: stop once ``||grad(w)|| <= tol``. On a quadratic with Hessian eigenvalues in [mu, L] it
     converges for every w0 iff ``0 < lr < 2 / L``.
     """
-    lr = require_positive_step(lr, "lr")
-    steps = _require_steps(steps)
-    tol = _require_nonnegative(tol, "tol", allow_none=True)
+    lr = require_positive(lr, "lr")
+    steps = require_int(steps, "steps", minimum=0)
+    tol = None if tol is None else require_positive(tol, "tol", or_zero=True)
     run = _Run(grad, w0, f, tol, steps)
     x = run.x0.copy()
     # a diverging run overflows on its last step; diverged reports it, so numpy need not warn
@@ -278,10 +266,10 @@ def momentum(
 
     Arguments as in :func:`gradient_descent`; beta in [0, 1).
     """
-    lr = require_positive_step(lr, "lr")
+    lr = require_positive(lr, "lr")
     beta = _require_beta(beta)
-    steps = _require_steps(steps)
-    tol = _require_nonnegative(tol, "tol", allow_none=True)
+    steps = require_int(steps, "steps", minimum=0)
+    tol = None if tol is None else require_positive(tol, "tol", or_zero=True)
     run = _Run(grad, w0, f, tol, steps)
     x = run.x0.copy()
     v = np.zeros_like(x)
@@ -322,9 +310,9 @@ def newton(
     indefinite or singular H usable. Raises ValueError when H is not finite or singular.
     """
     require_callable(hess, "hess")
-    steps = _require_steps(steps)
-    tol = _require_nonnegative(tol, "tol", allow_none=True)
-    damping = _require_nonnegative(damping, "damping")
+    steps = require_int(steps, "steps", minimum=0)
+    tol = None if tol is None else require_positive(tol, "tol", or_zero=True)
+    damping = require_positive(damping, "damping", or_zero=True)
     if isinstance(w0, Mapping):
         raise TypeError("newton takes w0 as a 1-D array (d,), not a dict; flatten the parameters first")
     w0_arr = as_float_array(w0, "w0")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_facts import raises_naming
 
 from labcode import _checks
 
@@ -49,6 +50,44 @@ def test_require_positive_step_refuses_non_numbers():
         _checks.require_positive_step("1e-5")
     with pytest.raises(TypeError, match="got bool"):
         _checks.require_positive_step(True)
+
+
+@pytest.mark.parametrize("value", [2.5, 2.0, "3", True, np.bool_(True), None, [3]])
+def test_require_int_raises_type_error_for_what_is_not_an_integer(value):
+    with raises_naming(TypeError, "steps", "integer"):
+        _checks.require_int(value, "steps", minimum=0)
+
+
+def test_require_int_raises_value_error_below_the_minimum_and_returns_an_int():
+    with raises_naming(ValueError, "steps", ">= 0", "-1"):
+        _checks.require_int(-1, "steps", minimum=0)
+    got = _checks.require_int(np.int64(3), "steps", minimum=0)
+    assert got == 3 and type(got) is int
+    assert _checks.require_int(-7, "seed") == -7  # no minimum: any integer
+
+
+@pytest.mark.parametrize(
+    ("value", "or_zero", "error"),
+    [
+        ("0.1", False, TypeError),
+        (True, False, TypeError),
+        (None, True, TypeError),
+        (0.0, False, ValueError),
+        (-1e-9, True, ValueError),
+        (np.inf, False, ValueError),
+        (np.nan, True, ValueError),
+    ],
+)
+def test_require_positive_separates_wrong_types_from_wrong_values(value, or_zero, error):
+    with raises_naming(error, "lr"):
+        _checks.require_positive(value, "lr", or_zero=or_zero)
+
+
+def test_require_positive_returns_a_float_and_takes_zero_when_asked():
+    got = _checks.require_positive(np.float32(0.5), "lr")
+    assert got == 0.5 and type(got) is float
+    assert _checks.require_positive(0, "tol", or_zero=True) == 0.0
+    assert _checks.require_positive_step(1e-5, "h") == _checks.require_positive(1e-5, "h")
 
 
 def test_choice_callable_and_scalar_output():

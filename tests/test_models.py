@@ -228,7 +228,9 @@ def test_data_mistakes_are_explained():
         models.mlp_loss(models.init_mlp(4, 3, 2), X, y, loss="bce")
     with pytest.raises(ValueError, match="unknown activation 'softsign'"):
         models.mlp_forward(models.init_mlp(4, 3, 1), X, activation="softsign")
-    with pytest.raises(ValueError, match="d_hidden must be a positive integer"):
+    with raises_naming(ValueError, "d_hidden", ">= 1", "0"):
         models.init_mlp(4, 0, 1)
+    with raises_naming(TypeError, "d_in", "2.5"):
+        models.init_mlp(2.5, 3, 1)
     with pytest.raises(ValueError, match=r"one shape, got \(2,\) and \(3,\)"):
         models.accuracy(np.zeros(2), np.zeros(3))

@@ -39,7 +39,16 @@ import numpy as np
 
 from labcode._checks import shape_str
 from labcode.autodiff import kernels
-from labcode.autodiff.ops import FUNCTIONS, ArrayOps, as_operand, axis_arg, call, composite, primitive, shape_of
+from labcode.autodiff.ops import (
+    FUNCTIONS,
+    ArrayOps,
+    as_operand,
+    axis_arg,
+    call,
+    composite,
+    primitive,
+    shape_of,
+)
 
 Axis = int | tuple[int, ...] | None
 
