@@ -12,30 +12,70 @@ hessian     f: R^d -> R,                 returns (d, d)
 
 Every step is ``factor * max(1, |x|)``: the factor is where the method's two errors (truncation,
 which grows with h, and round-off, which grows as h shrinks) balance; ``max(1, |x|)`` keeps the
-step a fixed fraction of x for large x, and keeps it from vanishing near x = 0.
+step a fixed fraction of x for large x, and keeps it from vanishing near x = 0. That assumes f
+varies on the scale of x, which fails for sin(x) at x = 1e6 (the step is 3.0) or x log x at 1e-5.
+
+So every value comes with an error estimate (``full_output=True`` returns a
+:class:`DerivativeResult`: value, error_estimate, evaluations, success, message), made in
+:mod:`labcode._numdiff_estimates`: the difference at 2h beside the one at h, Richardson's levels
+against each other, and the rounding of f's values. A plain call returns the value and warns
+(:class:`AccuracyWarning`) when that estimate says the value may be wrong, with the reason and what to
+try. ``method="adaptive"`` chooses the step from f's behaviour (Ridders' method).
+
+What the check costs: ``derivative`` with the default step checks itself (2 more evaluations for
+central, 1 for forward/backward; Richardson's levels check each other for free). ``gradient``,
+``jacobian`` and ``hessian`` keep their default at the cost the chapters count (2 evaluations per
+coordinate for central) and estimate only the rounding; ``full_output=True`` adds the check at 2h.
+A step h passed by the caller gives the plain formula, no check and no warning.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from labcode import _numdiff_estimates as _est
 from labcode._checks import (
     as_float_array,
     require_callable,
     require_choice,
     require_finite,
     require_positive_step,
-    scalar_output,
-    shape_str,
+)
+from labcode._numdiff_calls import _checked, _real_scalar
+from labcode._numdiff_estimates import (
+    ACCURACY_RTOL,
+    AccuracyWarning,
+    ComplexValue,
+    DerivativeResult,
+    NonFiniteValue,
 )
 
 EPS = float(np.finfo(np.float64).eps)  # 2.2e-16, the gap between 1.0 and the next float
 
-METHODS = ("forward", "backward", "central", "complex", "richardson")
+METHODS = ("forward", "backward", "central", "complex", "richardson")  # the fixed-step formulas
+# Every method derivative and gradient accept: the formulas, and Ridders' method, which picks its own steps.
+ALL_METHODS = (*METHODS, "adaptive")
+
+__all__ = [
+    "ACCURACY_RTOL",
+    "ALL_METHODS",
+    "METHODS",
+    "STEP_FACTORS",
+    "AccuracyWarning",
+    "CountingFunction",
+    "DerivativeResult",
+    "count_evaluations",
+    "default_step",
+    "derivative",
+    "gradient",
+    "hessian",
+    "jacobian",
+]
 
 # How many central differences Richardson extrapolation combines: steps h, h/2, ..., h/16.
 RICHARDSON_LEVELS = 5
@@ -50,12 +90,6 @@ STEP_FACTORS: dict[str, float] = {
     "richardson": 1 / 16,
     "second": EPS ** (1 / 4),  # 1.2e-4
 }
-
-_COMPLEX_HELP = (
-    "f must accept complex input for the complex-step method: it evaluates f(x + ih) and reads "
-    "f'(x) off the imaginary part, so f must keep that part (use np.sin, np.exp, **; "
-    "not float(), abs, np.abs, np.real or math.*)"
-)
 
 
 def default_step(x: float, method: str = "central") -> float:
@@ -81,6 +115,7 @@ def default_step(x: float, method: str = "central") -> float:
       large smallest step h/16 keeps the round-off, ~ 16 eps|f|/h, small: h = max(1, |x|)/16 gives
       ~ 256 eps|f| ~ 6e-14 |f| for |x| <= 1. This assumes f varies on the scale of x: for a fast
       f (sin(50 x)) or near a singularity (the points reach x +- h) pass a smaller h.
+    ``"adaptive"`` has no default step: it chooses its steps from f (see ``_numdiff_estimates.adaptive``).
     - ``"second"`` (hessian): truncation h^2|f''''|/12, round-off 2 eps|f|/h^2; smallest at
       h* = (24 eps |f/f''''|)^(1/4), i.e. ~ eps^(1/4) * max(1, |x|) = 1.2e-4, error ~ sqrt(eps).
 
@@ -131,20 +166,6 @@ def _complex_step(f: Callable, x: float, h: float) -> float:
     return f(complex(x, h)).imag / h
 
 
-def _richardson(f: Callable, x: float, h: float, levels: int = RICHARDSON_LEVELS) -> float:
-    """Central differences D at h, h/2, ..., combined so their error terms cancel one by one.
-
-    D(h) = f' + c1 h^2 + c2 h^4 + ..., so (4^k D(h/2) - D(h)) / (4^k - 1) removes the h^(2k) term.
-    Each pass over the table removes one term and shortens the table by one.
-    """
-    table = [_central_difference(f, x, _exact_step(x, h / 2**i)) for i in range(levels)]
-    for k in range(1, levels):
-        table = [
-            (4**k * fine - coarse) / (4**k - 1) for coarse, fine in zip(table[:-1], table[1:], strict=True)
-        ]
-    return table[0]
-
-
 def _second_difference(f: Callable, x: float, h: float, fx: Any) -> Any:
     """(f(x + h) - 2 f(x) + f(x - h)) / h^2 ~ f''(x), with an error ~ h^2|f''''|/12."""
     return (f(x + h) - 2 * fx + f(x - h)) / h**2
@@ -166,19 +187,65 @@ def _mixed_difference(f: Callable, w: np.ndarray, i: tuple, j: tuple, hi: float,
     return (f_moved(hi, hj) - f_moved(hi, -hj) - f_moved(-hi, hj) + f_moved(-hi, -hj)) / (4 * hi * hj)
 
 
-def _derivative_1d(f: Callable, x: float, method: str, h: float, fx: Any = None) -> Any:
-    """Apply one of METHODS to f at x with step h (the base step, for richardson)."""
+def _central_and_rounding(f: Callable, x: float, h: float) -> tuple[Any, Any]:
+    """The central difference at the exact step h, and the rounding error it may carry."""
+    f_plus, f_minus = f(x + h), f(x - h)
+    return (f_plus - f_minus) / (2 * h), _est.rounding_error([f_plus, f_minus], h)
+
+
+def _adaptive_starts(x: float) -> list[float]:
+    """Ridders' first steps: 0.1 (f varies on the scale 1), then 0.1 |x| (f varies on the scale of x).
+
+    Each is kept a million float spacings above x, so that x + h is not x.
+    """
+    scales = [1.0] if x == 0 or abs(x) == 1 else [1.0, abs(x)]
+    floor = 1e6 * float(np.spacing(abs(x)))
+    return [max(_est.ADAPTIVE_FIRST_STEP * s, floor) for s in scales]
+
+
+def _estimate_1d(
+    f: Callable, x: float, method: str, h: float | None, check: bool, fx: Any = None
+) -> _est.Estimate:
+    """Apply one of ALL_METHODS to f at x with step h (richardson's largest; adaptive picks its own).
+
+    ``check``: also take the difference at 2h to estimate the truncation error (2 more evaluations
+    for central, 1 for forward/backward); without it only the rounding is estimated. Richardson and
+    adaptive estimate their error from their own tables, the complex step from one rounding of f.
+    """
+    if method == "adaptive":
+        return _est.ridders(
+            lambda step: _central_and_rounding(f, x, _exact_step(x, step)), _adaptive_starts(x)
+        )
+    assert h is not None
     if method == "complex":
-        return _complex_step(f, x, h)
+        value = _complex_step(f, x, h)
+        rounding = 4 * EPS * np.abs(value)  # Im f(x + ih) / h subtracts nothing: one rounding of f
+        if not check:
+            return _est.Estimate(value, rounding, rounding, "rounding", h)
+        try:
+            central = _estimate_1d(f, x, "central", default_step(x, "central"), check=False)
+        except (NonFiniteValue, ComplexValue):  # x +- h leaves f's domain: let Ridders check instead
+            central = _est.Estimate(math.inf, 0.0, 0.0, "rounding", 0.0)
+        return _est.complex_checked(
+            value, rounding, central, lambda: _estimate_1d(f, x, "adaptive", None, False)
+        )
     if method == "richardson":
-        return _richardson(f, x, h)
+        levels = [_central_and_rounding(f, x, _exact_step(x, h / 2**i)) for i in range(RICHARDSON_LEVELS)]
+        return _est.richardson_table([value for value, _ in levels], h, levels[-1][1])
     h = _exact_step(x, h)
     if method == "central":
-        return _central_difference(f, x, h)
+        value, rounding = _central_and_rounding(f, x, h)
+        if not check:
+            return _est.Estimate(value, rounding, rounding, "rounding", h)
+        return _est.two_steps(value, _central_difference(f, x, _exact_step(x, 2 * h)), rounding, h)
     fx = f(x) if fx is None else fx
-    if method == "forward":
-        return _forward_difference(f, x, h, fx)
-    return _backward_difference(f, x, h, fx)
+    one_sided = _forward_difference if method == "forward" else _backward_difference
+    value = one_sided(f, x, h, fx)
+    rounding = _est.rounding_error([fx], h, multiple=2.0)
+    if not check:
+        return _est.Estimate(value, rounding, rounding, "rounding", h)
+    coarse, coarser = (one_sided(f, x, _exact_step(x, k * h), fx) for k in (2, 4))
+    return _est.two_steps(value, coarse, rounding, h, coarser)
 
 
 def _along(f: Callable, w: np.ndarray, index: tuple) -> Callable:
@@ -192,96 +259,55 @@ def _along(f: Callable, w: np.ndarray, index: tuple) -> Callable:
     return f_along
 
 
-# ---------------------------------------------------------------------------------------------
-# Argument and output checks.
-
-
-def _real_scalar(x: Any, name: str) -> float:
-    """``x`` as a finite Python float, or an error naming ``name``."""
-    arr = require_finite(as_float_array(x, name), name)
-    if arr.shape != ():
-        raise ValueError(
-            f"{name} must be a scalar, got an array of shape {shape_str(arr.shape)}; "
-            f"for a function of an array use gradient (or jacobian)"
-        )
-    return float(arr)
-
-
-def _describe(point: Any, base: Any, name: str) -> str:
-    """Name an evaluation point by what differs from ``base``: 'x = 0.9' or 'w[2] = 1.1 (...)'."""
-    if np.ndim(base) == 0:
-        return f"{name} = {np.asarray(point).item()!r}"
-    moved = [tuple(int(k) for k in i) for i in np.argwhere(point != base)]
-    if not moved:
-        return name
-    entries = ", ".join(f"{name}[{', '.join(map(str, i))}] = {point[i].item()!r}" for i in moved)
-    return f"{entries} (other entries as in {name})"
-
-
-def _call(f: Callable, point: Any) -> Any:
-    """f(point), with the errors of a complex-unsafe f explained for the complex step."""
-    # A nan or inf is reported by _checked with the point that caused it, so numpy need not warn.
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        try:
-            return f(point)
-        except (TypeError, np.exceptions.ComplexWarning) as exc:
-            if not np.iscomplexobj(point):
-                raise
-            raise TypeError(f"{_COMPLEX_HELP}; f raised {type(exc).__name__}: {exc}") from exc
-
-
-def _checked(f: Callable, base: Any, name: str, shape: tuple[int, ...] | None = ()) -> Callable:
-    """f, with every value it returns checked.
-
-    ``shape=()`` wants a scalar, ``shape=None`` any array, otherwise an array of that shape. Values
-    must be finite; a real point must give a real value and a complex point a complex value.
-    The error names the point, described relative to ``base``.
-    """
-
-    def f_checked(point: Any) -> Any:
-        value = _call(f, point)
-        value = scalar_output(value, "f") if shape == () else _array_output(value, shape)
-        where = _describe(point, base, name) if not _is_valid(value, point) else ""
-        if np.iscomplexobj(point) and not np.iscomplexobj(value):
-            raise TypeError(
-                f"{_COMPLEX_HELP}; at {where} f returned the real value {value!r}, "
-                f"which has lost the imaginary part (if f is a constant, its derivative is 0)"
-            )
-        if np.iscomplexobj(value) and not np.iscomplexobj(point):
-            raise TypeError(f"f must return real values for real input, got {value!r} at {where}")
-        if not np.all(np.isfinite(value)):
-            shown = np.asarray(value)[~np.isfinite(value)][0].item()  # the first nan or inf
-            raise ValueError(
-                f"f returned {shown!r} at {where}; a finite difference needs f finite at every point "
-                f"it evaluates (if {name} is near the edge of f's domain, pass a smaller h)"
-            )
-        return value
-
-    return f_checked
-
-
-def _is_valid(value: Any, point: Any) -> bool:
-    """Whether f's value is finite, and complex exactly when the point is."""
-    return np.iscomplexobj(value) == np.iscomplexobj(point) and bool(np.all(np.isfinite(value)))
-
-
-def _array_output(value: Any, shape: tuple[int, ...] | None) -> np.ndarray:
-    """f's value as an array of numbers, of ``shape`` unless shape is None."""
-    arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"f must return a number or an array of numbers, got {type(value).__name__}")
-    if shape is not None and arr.shape != shape:
-        raise ValueError(
-            f"f must return arrays of one shape: f(w) has shape {shape_str(shape)}, "
-            f"but a nearby point gave shape {shape_str(arr.shape)}"
-        )
-    return arr if np.iscomplexobj(arr) else arr.astype(np.float64)
-
-
-def _step_or_default(h: float | None, x: float, method: str) -> float:
-    """The user's step h, or the default step for ``method`` at ``x``."""
+def _step_or_default(h: float | None, x: float, method: str) -> float | None:
+    """The user's step h, or the default step for ``method`` at ``x`` (None: adaptive picks its own)."""
+    if method == "adaptive":
+        return None
     return default_step(x, method) if h is None else h
+
+
+def _step_argument(h: Any, method: str) -> float | None:
+    """h checked: a number > 0, or None; method="adaptive" takes none."""
+    if h is None:
+        return None
+    if method == "adaptive":
+        raise ValueError("h: method='adaptive' chooses its own steps; drop h= or choose another method")
+    return require_positive_step(h, "h")
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def _combine(estimates: list[_est.Estimate], shape: tuple[int, ...]) -> tuple[_est.Estimate, int]:
+    """Per-coordinate estimates as one of arrays (each entry's value, error and rounding, in ``shape``
+    followed by the value's own shape), with the reason and step of the worst entry, and its position."""
+    worst = int(np.argmax([float(np.max(e.error)) for e in estimates]))
+    values, errors, roundings = (np.array([e[k] for e in estimates]) for k in range(3))
+    tail = values.shape[1:]
+    combined = _est.Estimate(
+        values.reshape(shape + tail),
+        errors.reshape(shape + tail),
+        roundings.reshape(shape + tail),
+        estimates[worst].reason,
+        estimates[worst].step,
+    )
+    return combined, worst
+
+
+def _report(
+    estimate: _est.Estimate, calls: int, full_output: bool, warn: bool, where: str, as_value: Callable
+) -> Any:
+    """The value (warning if its estimate says it may be wrong and ``warn``), or the full result."""
+    success, message = _est.judge(estimate, where)
+    value = as_value(estimate.value)
+    if full_output:
+        return DerivativeResult(value, as_value(estimate.error), calls, success, message)
+    if warn and not success:
+        warnings.warn(message, AccuracyWarning, stacklevel=3)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,26 +315,48 @@ def _step_or_default(h: float | None, x: float, method: str) -> float:
 
 
 def derivative(
-    f: Callable[[float], float], x: float, *, method: str = "central", h: float | None = None
-) -> float:
+    f: Callable[[float], float],
+    x: float,
+    *,
+    method: str = "central",
+    h: float | None = None,
+    full_output: bool = False,
+) -> Any:
     """f'(x) for a scalar function f of a real number x.
 
-    method: one of METHODS ("forward", "backward", "central", "complex", "richardson").
+    method: one of ALL_METHODS ("forward", "backward", "central", "complex", "richardson", "adaptive").
     h: the step (for "richardson", the largest of its steps h, h/2, ..., h/16); None picks
-    ``default_step(x, method)``, which explains the error model behind each choice.
+    ``default_step(x, method)``, which explains the error model behind each choice. "adaptive" takes no
+    h: it chooses its steps from f (Ridders' method).
     The complex-step method calls f with a complex number, so f must be complex-safe.
-    Evaluations of f: forward/backward/central 2, complex 1, richardson 2 * RICHARDSON_LEVELS = 10.
+
+    Returns a float; with ``full_output=True`` a :class:`DerivativeResult` (value, error_estimate,
+    evaluations, success, message). With h=None the call checks itself and warns
+    (:class:`AccuracyWarning`) when its estimated error exceeds ``ACCURACY_RTOL`` times the value.
+    Evaluations of f: central 4 (2 for the value, 2 at step 2h for the check), forward/backward 3,
+    complex 1, richardson 2 * RICHARDSON_LEVELS = 10, adaptive 4 to 30 (usually 12 to 16). With a
+    step h given: central/forward/backward 2 and no check, unless full_output=True.
+    Raises ValueError (a refusal) when f is nan or inf at a point the method needs.
     """
     f = require_callable(f, "f")
-    method = require_choice(method, "method", METHODS)
+    method = require_choice(method, "method", ALL_METHODS)
     x = _real_scalar(x, "x")
-    h = default_step(x, method) if h is None else require_positive_step(h, "h")
-    return float(_derivative_1d(_checked(f, x, "x"), x, method, h))
+    full_output = _flag(full_output, "full_output")
+    h = _step_argument(h, method)
+    counted = CountingFunction(_checked(f, x, "x"))
+    step = _step_or_default(h, x, method)
+    estimate = _estimate_1d(counted, x, method, step, check=full_output or h is None)
+    return _report(estimate, counted.calls, full_output, h is None, f"the derivative at x = {x!r}", float)
 
 
 def gradient(
-    f: Callable[[np.ndarray], float], w: Any, *, method: str = "central", h: float | None = None
-) -> np.ndarray:
+    f: Callable[[np.ndarray], float],
+    w: Any,
+    *,
+    method: str = "central",
+    h: float | None = None,
+    full_output: bool = False,
+) -> Any:
     """The gradient of a scalar function f at w, one coordinate at a time.
 
     w: an array of any shape (0-d, (d,), (d, k), ...); f is called with arrays of that shape.
@@ -316,45 +364,93 @@ def gradient(
     ``method`` (see :func:`derivative`) and step h, or ``default_step(w[i], method)`` when h is None.
     The caller's w is never modified: f gets a fresh copy at every evaluation.
     Evaluations of f for w.size = d: central 2d, forward/backward d + 1, complex d, richardson 10d.
+    The default spends nothing on a truncation check (it estimates only the rounding, and warns when
+    that alone is too large); ``full_output=True`` adds the check at 2h (central 4d) and returns a
+    :class:`DerivativeResult` whose error_estimate is shaped like w.
     """
     f = require_callable(f, "f")
-    method = require_choice(method, "method", METHODS)
+    method = require_choice(method, "method", ALL_METHODS)
     w = require_finite(as_float_array(w, "w"), "w")  # a float64 copy of the caller's w
-    h = None if h is None else require_positive_step(h, "h")
-    f_checked = _checked(f, w, "w")
+    full_output = _flag(full_output, "full_output")
+    h = _step_argument(h, method)
+    f_checked = CountingFunction(_checked(f, w, "w"))
     fw = f_checked(w.copy()) if method in ("forward", "backward") else None
-    grad = np.empty(w.shape)
-    for index in np.ndindex(w.shape):
-        wi = float(w[index])
-        grad[index] = _derivative_1d(
-            _along(f_checked, w, index), wi, method, _step_or_default(h, wi, method), fw
+    indices = list(np.ndindex(w.shape))
+    estimates = [
+        _estimate_1d(
+            _along(f_checked, w, i),
+            float(w[i]),
+            method,
+            _step_or_default(h, float(w[i]), method),
+            full_output,
+            fw,
         )
-    return grad
+        for i in indices
+    ]
+    estimate, worst = _combine(estimates, w.shape)
+    where = "the gradient" + (f" at w[{', '.join(map(str, indices[worst]))}]" if w.ndim else "")
+    return _report(estimate, f_checked.calls, full_output, h is None, where, lambda v: np.asarray(v, float))
 
 
-def jacobian(f: Callable[[np.ndarray], Any], w: Any, *, h: float | None = None) -> np.ndarray:
+def jacobian(
+    f: Callable[[np.ndarray], Any], w: Any, *, h: float | None = None, full_output: bool = False
+) -> Any:
     """The Jacobian of f at w by central differences: J[..., i] = df/dw[i].
 
     w: an array of any shape; f(w): an array of any shape. Returns float64 of shape
     ``f(w).shape + w.shape``, so (m, d) for f: R^d -> R^m, and w.shape for a scalar f.
     h: one step for every coordinate, or None for ``default_step(w[i], "central")``.
-    Evaluations of f for w.size = d: 2d + 1 (f(w) itself gives the output shape).
+    Evaluations of f for w.size = d: 2d + 1 (f(w) itself gives the output shape); ``full_output=True``
+    adds the check at 2h (4d + 1) and returns a :class:`DerivativeResult` (error_estimate shaped like J).
     """
     f = require_callable(f, "f")
     w = require_finite(as_float_array(w, "w"), "w")
-    h = None if h is None else require_positive_step(h, "h")
+    full_output = _flag(full_output, "full_output")
+    h = _step_argument(h, "central")
     fw = _checked(f, w, "w", shape=None)(w.copy())
-    f_checked = _checked(f, w, "w", shape=fw.shape)
-    jac = np.empty(fw.shape + w.shape)
-    for index in np.ndindex(w.shape):
-        wi = float(w[index])
-        jac[(..., *index)] = _derivative_1d(
-            _along(f_checked, w, index), wi, "central", _step_or_default(h, wi, "central")
+    f_checked = CountingFunction(_checked(f, w, "w", shape=fw.shape))
+    indices = list(np.ndindex(w.shape))
+    estimates = [
+        _estimate_1d(
+            _along(f_checked, w, i),
+            float(w[i]),
+            "central",
+            _step_or_default(h, float(w[i]), "central"),
+            full_output,
         )
-    return jac
+        for i in indices
+    ]
+    estimate, worst = _combine(estimates, w.shape)  # (w.shape + f(w).shape): move w's axes last
+    axes = tuple(range(w.ndim, w.ndim + fw.ndim)) + tuple(range(w.ndim))
+    estimate = estimate._replace(
+        value=estimate.value.transpose(axes),
+        error=estimate.error.transpose(axes),
+        rounding=estimate.rounding.transpose(axes),
+    )
+    where = "the Jacobian" + (f" at column w[{', '.join(map(str, indices[worst]))}]" if w.ndim else "")
+    return _report(
+        estimate, f_checked.calls + 1, full_output, h is None, where, lambda v: np.asarray(v, float)
+    )
 
 
-def hessian(f: Callable[[np.ndarray], float], w: Any, *, h: float | None = None) -> np.ndarray:
+def _hessian_at(
+    f_checked: Callable, w: np.ndarray, fw: float, steps: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Hessian by second differences at the given steps, (d, d), and its rounding error."""
+    indices = list(np.ndindex(w.shape))
+    hess = np.empty((len(indices), len(indices)))
+    for a, i in enumerate(indices):
+        hess[a, a] = _second_difference(_along(f_checked, w, i), float(w[i]), steps[a], fw)
+        for b in range(a):
+            hess[a, b] = hess[b, a] = _mixed_difference(f_checked, w, i, indices[b], steps[a], steps[b])
+    step_arr = np.asarray(steps)
+    rounding = 4 * EPS * abs(fw) / np.outer(step_arr, step_arr)  # 4 values of f, each off by eps|f|
+    return hess, rounding
+
+
+def hessian(
+    f: Callable[[np.ndarray], float], w: Any, *, h: float | None = None, full_output: bool = False
+) -> Any:
     """The Hessian of a scalar function f at w by second differences.
 
     w: (d,). Returns (d, d), exactly symmetric. For w of another shape the result has shape
@@ -364,21 +460,36 @@ def hessian(f: Callable[[np.ndarray], float], w: Any, *, h: float | None = None)
     written to both H[i, j] and H[j, i] (the explicit symmetrization, at half the cost).
     h: one step for every coordinate, or None for ``default_step(w[i], "second")`` ~ eps^(1/4)
     * max(1, |w[i]|); the error is then ~ sqrt(eps) relative.
-    Evaluations of f for w.size = d: 1 + 2d + 2d(d - 1).
+    Evaluations of f for w.size = d: 1 + 2d + 2d(d - 1); ``full_output=True`` repeats the Hessian at
+    steps 2h to estimate the truncation (twice the evaluations, less one) and returns a
+    :class:`DerivativeResult`.
     """
     f = require_callable(f, "f")
     w = require_finite(as_float_array(w, "w"), "w")
-    h = None if h is None else require_positive_step(h, "h")
-    f_checked = _checked(f, w, "w")
+    full_output = _flag(full_output, "full_output")
+    h = _step_argument(h, "central")
+    f_checked = CountingFunction(_checked(f, w, "w"))
     fw = f_checked(w.copy())
     indices = list(np.ndindex(w.shape))
     steps = [_exact_step(float(w[i]), _step_or_default(h, float(w[i]), "second")) for i in indices]
-    hess = np.empty((len(indices), len(indices)))
-    for a, i in enumerate(indices):
-        hess[a, a] = _second_difference(_along(f_checked, w, i), float(w[i]), steps[a], fw)
-        for b in range(a):
-            hess[a, b] = hess[b, a] = _mixed_difference(f_checked, w, i, indices[b], steps[a], steps[b])
-    return hess.reshape(w.shape + w.shape)
+    hess, rounding = _hessian_at(f_checked, w, fw, steps)
+    error = rounding
+    if full_output:
+        coarse, _ = _hessian_at(
+            f_checked, w, fw, [_exact_step(float(w[i]), 2 * s) for i, s in zip(indices, steps, strict=True)]
+        )
+        error = np.abs(hess - coarse) + rounding
+    shape = w.shape + w.shape
+    estimate = _est.Estimate(
+        hess.reshape(shape),
+        error.reshape(shape),
+        rounding.reshape(shape),
+        "steps" if full_output else "rounding",
+        max(steps, default=0.0),
+    )
+    return _report(
+        estimate, f_checked.calls, full_output, h is None, "the Hessian", lambda v: np.asarray(v, float)
+    )
 
 
 class CountingFunction:

@@ -127,9 +127,12 @@ def test_richardson_and_complex_step_are_exact_on_polynomials_up_to_rounding(coe
     exact = p.deriv()(x)
     size = np.polynomial.Polynomial(np.abs(coefficients))(max(1.0, abs(x)))  # sum |c_k| max(1,|x|)^k
     # richardson: round-off ~ eps * size / (smallest step), smallest step = max(1, |x|)/256
-    assert abs(derivative(p, x, method="richardson") - exact) <= 1e-12 * size
+    # (full_output: at a stationary point, where p' = 0, a plain call rightly warns that the
+    # estimate has nothing to be relative to)
+    assert abs(derivative(p, x, method="richardson", full_output=True).value - exact) <= 1e-12 * size
     # complex step: no subtraction, so only the rounding of each term of p'(x)
-    assert abs(derivative(p, x, method="complex") - exact) <= 16 * EPS * len(coefficients) * size
+    complex_step = derivative(p, x, method="complex", full_output=True).value
+    assert abs(complex_step - exact) <= 16 * EPS * len(coefficients) * size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +268,10 @@ def test_every_method_matches_sympy_within_its_error_model(expression, x):
             "complex": 8 * EPS * size,  # no subtraction: only the rounding of f's own terms
             "richardson": 1e-12 * size,  # truncation ~h^10 is negligible for f varying on scale 1
         }[method]
-        assert abs(derivative(f, x, method=method) - f1) <= bound, (method, expression)
+        result = derivative(f, x, method=method, full_output=True)
+        assert abs(result.value - f1) <= bound, (method, expression)
+        # the estimate is an upper bound of the error (at a stationary point the warning is right too)
+        assert abs(result.value - f1) <= result.error_estimate + 4 * EPS * size, (method, expression)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,12 +352,21 @@ def test_hessian_of_any_shape_is_w_shape_plus_w_shape(shape):
 
 
 @pytest.mark.parametrize(
-    ("method", "calls"), [("forward", 2), ("backward", 2), ("central", 2), ("complex", 1), ("richardson", 10)]
+    ("method", "calls", "checked"),
+    [("forward", 2, 4), ("backward", 2, 4), ("central", 2, 4), ("complex", 1, 3), ("richardson", 10, 10)],
 )
-def test_derivative_evaluation_counts(method, calls):
+def test_derivative_evaluation_counts(method, calls, checked):
+    # the default step checks itself; a step given by the caller gets the plain formula
     counted = count_evaluations(np.sin)
     derivative(counted, 1.0, method=method)
+    assert counted.calls == checked
+    counted = count_evaluations(np.sin)
+    derivative(counted, 1.0, method=method, h=default_step(1.0, method))
     assert counted.calls == calls
+    assert (
+        derivative(np.sin, 1.0, method=method, h=default_step(1.0, method), full_output=True).evaluations
+        == checked
+    )
 
 
 def test_array_evaluation_counts():
@@ -422,12 +437,13 @@ def test_a_step_that_is_not_a_number_is_refused():
 
 
 def test_unknown_methods_list_the_valid_ones():
-    valid = "'forward', 'backward', 'central', 'complex', 'richardson'"
+    valid = "'forward', 'backward', 'central', 'complex', 'richardson', 'adaptive'"
     with pytest.raises(ValueError, match=f"unknown method 'centre'; choose one of {valid}$"):
         derivative(np.sin, 1.0, method="centre")
     with pytest.raises(ValueError, match=f"unknown method 'autograd'; choose one of {valid}$"):
         gradient(SIN_SUM, [1.0], method="autograd")
-    with pytest.raises(ValueError, match=f"unknown method 'exact'; choose one of {valid}, 'second'$"):
+    fixed = valid.replace(", 'adaptive'", "")  # adaptive has no default step: it chooses its own
+    with pytest.raises(ValueError, match=f"unknown method 'exact'; choose one of {fixed}, 'second'$"):
         default_step(1.0, "exact")
 
 
