@@ -35,7 +35,10 @@ serve: book
 	@echo "Serving _build/html on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
 
-# One pytest run holds every check (unit tests, nbval, the strict build), so its last line counts them all.
+# One pytest run holds every check (unit tests, nbval here and under other CPU-dispatch settings, the strict
+# build, the site in a browser), so its last line counts them all. It runs on WORKERS processes (pytest-xdist);
+# each test file, and all tests of the built site, stay on one worker (tests/conftest.py).
+WORKERS ?= auto
 test: lint pytest
 
 lint: $(STAMP)
@@ -43,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check labcode tests
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest --nbval tests book
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --nbval tests book
 
 notebooks: $(STAMP)
 	$(BIN)/python tests/tools/execute_notebooks.py $(NOTEBOOKS)

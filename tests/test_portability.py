@@ -121,7 +121,14 @@ def test_the_settings_differ_from_each_other():
     assert threads == {"1", "2"}, "the BLAS thread count is not varied"
 
 
-@pytest.mark.parametrize(("name", "env"), SETTINGS, ids=[name for name, _ in SETTINGS])
+# Each setting is its own xdist group, so the runs spread over the workers.
+@pytest.mark.parametrize(
+    ("name", "env"),
+    [
+        pytest.param(name, env, id=name, marks=pytest.mark.xdist_group(f"nbval-{name}"))
+        for name, env in SETTINGS
+    ],
+)
 def test_every_notebook_reproduces_its_outputs_under(name, env):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval", "book", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
