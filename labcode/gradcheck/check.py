@@ -1,0 +1,172 @@
+"""check_gradient: validate grad's output, probe f, compare, and diagnose (see the package docstring)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from labcode._checks import (
+    require_callable,
+    require_positive_step,
+)
+from labcode.gradcheck.diagnosis import MAX_NOISE_TOLERANCE, NOISE_MULTIPLE, _diagnose, _verdict_within_noise
+from labcode.gradcheck.parameters import _analytic, _entries, _exception_text, _low_precision, _Params, _Stop
+from labcode.gradcheck.probes import _coordinate_probes, _direction_probes, _Evaluator, _Probes
+from labcode.gradcheck.result import SHOWN, GradCheckResult, relative_error
+
+
+def _require_count(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _rows(probes: _Probes, ok: bool) -> tuple[tuple[str, float, float], ...]:
+    """A few probes to show: all of a small w, else the first five (passing) or the five worst (failing).
+
+    A passing check shows fixed rows, because which rows are "worst" at the noise level could change
+    from one machine to the next, and notebooks store these tables.
+    """
+    m = probes.analytic.size
+    if m <= 8:
+        chosen = range(m)
+    elif ok:
+        chosen = range(SHOWN)
+    else:
+        gaps = np.abs(probes.analytic - probes.numerical)
+        chosen = sorted(np.argsort(-gaps, kind="stable")[:SHOWN])
+    return tuple(
+        (probes.labels(int(i)), float(probes.analytic[i]), float(probes.numerical[i])) for i in chosen
+    )
+
+
+def _checked_text(params: _Params, mode: str, n_directions: int, seed: int, max_coordinates: int) -> str:
+    """What the check compared, in words: "all 5 coordinates", or the random directions per parameter."""
+    if mode == "coordinates":
+        return f"all {params.x.size} coordinates"
+    pieces = []
+    for p in range(len(params.names)):
+        name = params.quoted(p)
+        if params.sizes[p] <= n_directions:
+            pieces.append(f"{name} coordinate by coordinate")
+        else:
+            pieces.append(f"{n_directions} random directions in {name} (seed {seed})")
+    return f"{', '.join(pieces)}: {_entries(params)} > max_coordinates={max_coordinates}"
+
+
+def check_gradient(
+    f: Callable[[Any], float],
+    grad: Callable[[Any], Any],
+    w: Any,
+    *,
+    rtol: float | None = None,
+    h: float | None = None,
+    seed: int = 0,
+    max_coordinates: int = 10_000,
+    n_directions: int = 20,
+) -> GradCheckResult:
+    """Compare ``grad(w)`` with central differences of ``f`` and say why they disagree, if they do.
+
+    f: the scalar loss; grad: the gradient under test. w: an array of any shape, or a dict of named
+    arrays ``{"w": (d,), "b": ()}``; then f and grad take such a dict and grad returns one with the same
+    keys. w is never modified: f and grad get fresh copies.
+
+    rtol: the relative tolerance; None means 1e-6 when f computes in float64 and 1e-3 when it returns
+    float32/float16. The check passes when ``max_relative_error <= tolerance = max(rtol, min(10 *
+    expected_noise, 0.01))``, where the noise of the finite differences is measured (see the module's
+    docstring); noise so large that this cap bites makes the result an inconclusive "noisy".
+    h: the finite-difference step, or None for labcode.numdiff's default ``3e-6 * max(1, |w_i|)``
+    (``cbrt(eps_f)/2 * max(1, |w_i|)`` when f computes in a lower precision with machine epsilon eps_f).
+
+    When w has at most ``max_coordinates`` entries, every coordinate is checked (2 evaluations of f
+    each, plus 2 on each of up to 64 sampled coordinates for the noise). Beyond that, each parameter is
+    checked along ``n_directions`` random unit directions v from ``np.random.default_rng(seed)``,
+    comparing v . grad(w) with (f(w + hv) - f(w - hv)) / 2h (4 evaluations per direction), so a
+    100,000-parameter model takes ~80 evaluations; factor, sign, transpose and "only 'b' is wrong"
+    diagnoses still work there, but wrong coordinates cannot be named and kinks are not looked for.
+
+    Raises TypeError/ValueError for the caller's own mistakes (f or grad not callable, w not finite or
+    empty, rtol or h not > 0). Whatever f and grad do when called (raise, return None or a wrong shape)
+    becomes a result with a diagnosis instead: the grader runs this on students' code.
+    """
+    require_callable(f, "f")
+    require_callable(grad, "grad")
+    rtol = None if rtol is None else require_positive_step(rtol, "rtol")
+    h = None if h is None else require_positive_step(h, "h")
+    seed = _require_count(seed, "seed", 0)
+    max_coordinates = _require_count(max_coordinates, "max_coordinates", 1)
+    n_directions = _require_count(n_directions, "n_directions", 1)
+    params = _Params(w)
+    fx = _Evaluator(f, params)
+    mode = "coordinates" if params.x.size <= max_coordinates else "directions"
+    tolerance = 1e-6 if rtol is None else rtol
+    analytic: Any = None
+    try:
+        try:
+            with np.errstate(all="ignore"):
+                grad_out = grad(params.unpack(params.x))
+        except Exception as exc:  # the student's grad: a diagnosis, not a crash
+            raise _Stop("error", f"grad raised {_exception_text(exc)}") from None
+        ga, grad_low = _analytic(grad_out, params)
+        analytic = params.unpack(ga)
+        f0 = fx(params.x)
+        f_dtype = fx.dtype
+        f_low = _low_precision(f_dtype)
+        eps_f = float(np.finfo(f_dtype).eps) if f_low else float(np.finfo(np.float64).eps)
+        if rtol is None:
+            tolerance = 1e-3 if f_low else 1e-6
+        low_step = float(np.cbrt(eps_f) / 2) if f_low else None
+        rounding = eps_f * abs(f0)  # f's own rounding; divided by h it bounds the noise from below
+        if mode == "coordinates":
+            probes = _coordinate_probes(fx, params, ga, h, low_step, rounding, seed)
+        else:
+            probes = _direction_probes(fx, params, ga, h, low_step, rounding, n_directions, seed)
+    except _Stop as stop:
+        return GradCheckResult(
+            ok=False,
+            kind=stop.kind,
+            diagnosis=stop.diagnosis,
+            max_relative_error=math.nan,
+            tolerance=tolerance,
+            expected_noise=math.nan,
+            analytic=analytic if analytic is not None else stop.analytic,
+            numerical=None,
+            mode=mode,
+            n_evaluations=fx.calls,
+        )
+
+    a, n = probes.analytic, probes.numerical
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
+    error = relative_error(a, n)
+    noise = float(probes.noise / scale) if scale > 0 else 0.0
+    tolerance = float(max(tolerance, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE)))
+    ok = bool(error <= tolerance)
+    if ok or (NOISE_MULTIPLE * noise > MAX_NOISE_TOLERANCE and error <= NOISE_MULTIPLE * noise):
+        kind, diagnosis = _verdict_within_noise(ok, error, tolerance, noise, scale, f_dtype, grad_low)
+        factor, wrong_parts = None, ()
+    else:
+        kind, diagnosis, factor, wrong_parts = _diagnose(probes, params, fx, tolerance, scale, mode)
+    return GradCheckResult(
+        ok=ok,
+        kind=kind,
+        diagnosis=diagnosis,
+        max_relative_error=error,
+        tolerance=tolerance,
+        expected_noise=noise,
+        analytic=analytic,
+        numerical=params.unpack(n) if mode == "coordinates" else None,
+        factor=factor,
+        wrong_parts=wrong_parts,
+        mode=mode,
+        checked=_checked_text(params, mode, n_directions, seed, max_coordinates),
+        n_checked=int(a.size),
+        n_evaluations=fx.calls,
+        rows=_rows(probes, ok),
+        directional_analytic=a.copy() if mode == "directions" else None,
+        directional_numerical=n.copy() if mode == "directions" else None,
+    )
