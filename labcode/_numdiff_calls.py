@@ -73,7 +73,8 @@ def _checked(f: Callable, base: Any, name: str, shape: tuple[int, ...] | None = 
         where = _describe(point, base, name) if not _is_valid(value, point) else ""
         if np.iscomplexobj(point) and not np.iscomplexobj(value):
             raise TypeError(
-                f"{_COMPLEX_HELP}; at {where} f returned the real value {value!r}, "
+                f"{_COMPLEX_HELP}; at {where} f returned the real value "
+                f"{np.array2string(np.asarray(value), precision=6)}, "
                 f"which has lost the imaginary part (if f is a constant, its derivative is 0)"
             )
         if np.iscomplexobj(value) and not np.iscomplexobj(point):
