@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from labcode import tree
 from labcode._checks import (
     as_float_array,
-    require_finite,
     shape_str,
 )
 
@@ -34,50 +34,32 @@ def _exception_text(exc: BaseException) -> str:
 
 
 class _Params:
-    """The parameters flattened into one float64 vector, and the way back to the caller's form."""
+    """The parameters flattened into one float64 vector, and the way back to the caller's form.
+
+    A thin view of :mod:`labcode.tree` (``ravel`` and its ``TreeDef``) with what the check needs on
+    top: which parameter each coordinate lies in, and a refusal of empty arrays.
+    """
 
     def __init__(self, w: Any) -> None:
-        if isinstance(w, Mapping):
-            if not w:
-                raise ValueError("w is an empty dict; give at least one named parameter")
-            for key in w:
-                if not isinstance(key, str):
-                    raise TypeError(f"the keys of w must be parameter names (str), got {key!r}")
-            self.is_dict = True
-            self.names = tuple(w)
-            arrays = [as_float_array(w[k], f"w[{k!r}]") for k in self.names]
-            labels = [f"w[{k!r}]" for k in self.names]
-        else:
-            self.is_dict = False
-            self.names = ("w",)
-            arrays = [as_float_array(w, "w")]
-            labels = ["w"]
-        for arr, label in zip(arrays, labels, strict=True):
-            if arr.size == 0:
-                raise ValueError(f"{label} has no entries (shape {shape_str(arr.shape)})")
-            require_finite(arr, label)
-        self.shapes = tuple(arr.shape for arr in arrays)
-        self.sizes = tuple(arr.size for arr in arrays)
-        self.starts = tuple(int(s) for s in np.cumsum((0,) + self.sizes[:-1]))
-        self.x = np.concatenate([arr.ravel() for arr in arrays])
-        self.part_of = np.repeat(np.arange(len(arrays)), self.sizes)
+        self.x, self.tree = tree.ravel(w, "w")  # a fresh float64 copy; names the leaf that is not finite
+        for shape, label in zip(self.tree.shapes, self.tree.labels("w"), strict=True):
+            if int(np.prod(shape, dtype=int)) == 0:
+                raise ValueError(f"{label} has no entries (shape {shape_str(shape)})")
+        self.is_dict = self.tree.is_dict
+        self.names = self.tree.keys if self.tree.keys is not None else ("w",)
+        self.shapes, self.sizes, self.starts = self.tree.shapes, self.tree.sizes, self.tree.starts
+        self.part_of = np.repeat(np.arange(len(self.names)), self.sizes)
 
     def slice(self, p: int) -> slice:
         return slice(self.starts[p], self.starts[p] + self.sizes[p])
 
     def unpack(self, v: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
         """The caller's form of the flat vector ``v``, as fresh copies (f may modify its argument)."""
-        parts = [v[self.slice(p)].reshape(self.shapes[p]).copy() for p in range(len(self.names))]
-        return dict(zip(self.names, parts, strict=True)) if self.is_dict else parts[0]
+        return self.tree.unravel(v)
 
     def label(self, i: int) -> str:
         """``w[3]``, ``W[1, 2]``, ``b``: how coordinate ``i`` of the flat vector is named to the reader."""
-        p = int(self.part_of[i])
-        name, shape = self.names[p], self.shapes[p]
-        if shape == ():
-            return name
-        index = np.unravel_index(i - self.starts[p], shape)
-        return f"{name}[{', '.join(str(int(k)) for k in index)}]"
+        return self.tree.label(i)
 
     def quoted(self, p: int) -> str:
         return repr(self.names[p]) if self.is_dict else self.names[p]
@@ -128,17 +110,10 @@ def _analytic(grad_out: Any, params: _Params) -> tuple[np.ndarray, bool]:
                 f"grad must return a dict with the keys of w ({', '.join(map(repr, params.names))}), "
                 f"got {type(grad_out).__name__}",
             )
-        missing = [k for k in params.names if k not in grad_out]
-        extra = [k for k in grad_out if k not in params.names]
-        if missing or extra:
-            said = []
-            if missing:
-                said.append(f"missing {', '.join(map(repr, missing))}")
-            if extra:
-                said.append(f"unexpected {', '.join(map(repr, extra))}")
+        mismatch = tree.key_mismatch(grad_out, params.names)
+        if mismatch:
             raise _Stop(
-                "keys",
-                f"grad's keys do not match w's ({', '.join(map(repr, params.names))}): {'; '.join(said)}",
+                "keys", f"grad's keys do not match w's ({', '.join(map(repr, params.names))}): {mismatch}"
             )
         values = [grad_out[k] for k in params.names]
         labels = [f"grad[{k!r}]" for k in params.names]
