@@ -22,8 +22,8 @@ Decisions a reader may want to know:
   labcode.optim take: ``{"w": (d,), "b": ()}`` (``{"W": (d, k), "b": (k,)}`` for softmax), and the
   gradient is a dict of the same keys and shapes, so ``check_gradient(lambda p: mse(p, X, y),
   lambda p: mse_grad(p, X, y), {"w": w, "b": b})`` needs no adapter. Without an intercept the parameters
-  and the gradient are one array. (The keyword ``b=`` gives the bias apart, and the gradient as the pair
-  ``(grad_w, grad_b)``.) ``add_bias_column(X)`` gives another route: a column of ones whose weight is ``b``.
+  and the gradient are one array. ``add_bias_column(X)`` gives another route: a column of ones whose weight
+  is ``b``.
 """
 
 from __future__ import annotations
@@ -217,25 +217,20 @@ def one_hot(y: Any, k: int) -> Array:
     return Y
 
 
-def _split(params: Any, b: Any, weight: str) -> tuple[Any, Any, bool]:
-    """(weights, bias or None, whether params is the dict form ``{weight: ..., "b": ...}``)."""
+def _split(params: Any, weight: str) -> tuple[Any, Any]:
+    """(weights, bias): ``params`` is the weights alone (bias None) or the dict ``{weight: ..., "b": ...}``."""
     if not tree.is_dict(params):
-        return params, b, False
-    if b is not None:
-        raise TypeError(
-            f"give the bias once: in params['b'] or as b=, not both (params has keys {list(params)})"
-        )
+        return params, None
     tree.check_keys(params, (weight, "b"), "params")
-    return params[weight], params["b"], True
+    return params[weight], params["b"]
 
 
-def _gradient(grad_w: Array, grad_b: Array, b: Any, as_dict: bool, weight: str) -> Any:
-    """The gradient in the form the parameters came in: an array (no bias), the dict
-    ``{weight: grad_w, "b": grad_b}`` (dict parameters), or the pair (grad_w, grad_b) (a separate b=)."""
+def _gradient(grad_w: Array, grad_b: Array, b: Any, weight: str) -> Any:
+    """The gradient in the form of the parameters: one array without a bias, else ``{weight: grad_w,
+    "b": grad_b}`` with grad_b a float for a number b."""
     if b is None:
         return grad_w
-    grad_b = float(grad_b) if np.ndim(grad_b) == 0 else grad_b
-    return {weight: grad_w, "b": grad_b} if as_dict else (grad_w, grad_b)
+    return {weight: grad_w, "b": float(grad_b) if np.ndim(grad_b) == 0 else grad_b}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -243,23 +238,23 @@ def _gradient(grad_w: Array, grad_b: Array, b: Any, as_dict: bool, weight: str) 
 # ---------------------------------------------------------------------------------------------------------
 
 
-def mse(w: Any, X: Any, y: Any, *, b: Any = None) -> float:
+def mse(w: Any, X: Any, y: Any) -> float:
     """Mean squared error L = mean((X @ w + b - y)^2); w (d,) or {"w": (d,), "b": ()}, X (n, d), y (n,)."""
-    w, b, _ = _split(w, b, "w")
+    w, b = _split(w, "w")
     w, X, y, b0 = _linear_inputs(w, X, y, b)
     return float(np.mean((X @ w + b0 - y) ** 2))
 
 
-def mse_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Any:
+def mse_grad(w: Any, X: Any, y: Any) -> Any:
     """Gradient of :func:`mse`: (2/n) X^T r with residual r = X @ w + b - y, shaped like the parameters.
 
     w (d,) gives (d,); {"w": (d,), "b": ()} gives {"w": (2/n) X^T r, "b": 2 mean(r)}.
     """
-    w, b, as_dict = _split(w, b, "w")
+    w, b = _split(w, "w")
     w, X, y, b0 = _linear_inputs(w, X, y, b)
     r = X @ w + b0 - y
     n = X.shape[0]
-    return _gradient((2.0 / n) * (X.T @ r), 2.0 * np.mean(r), b, as_dict, "w")
+    return _gradient((2.0 / n) * (X.T @ r), 2.0 * np.mean(r), b, "w")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -293,23 +288,23 @@ def bce_from_logits_grad(z: Any, y: Any) -> Array:
     return _bce_residual(z, y) / z.shape[0]
 
 
-def bce(w: Any, X: Any, y: Any, *, b: Any = None) -> float:
+def bce(w: Any, X: Any, y: Any) -> float:
     """Binary cross-entropy of p = sigmoid(X @ w + b) against labels y (n,) in [0, 1]; w (d,) or
     {"w": (d,), "b": ()}, X (n, d)."""
-    w, b, _ = _split(w, b, "w")
+    w, b = _split(w, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
     return _bce_from_logits(X @ w + b0, y)
 
 
-def bce_grad(w: Any, X: Any, y: Any, *, b: Any = None) -> Any:
+def bce_grad(w: Any, X: Any, y: Any) -> Any:
     """Gradient of :func:`bce`: X^T (p - y) / n, shaped like the parameters.
 
     w (d,) gives (d,); {"w": (d,), "b": ()} gives {"w": X^T (p - y) / n, "b": mean(p - y)}.
     """
-    w, b, as_dict = _split(w, b, "w")
+    w, b = _split(w, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
     r = _bce_residual(X @ w + b0, y)
-    return _gradient(X.T @ r / X.shape[0], np.mean(r), b, as_dict, "w")
+    return _gradient(X.T @ r / X.shape[0], np.mean(r), b, "w")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -338,21 +333,21 @@ def softmax_cross_entropy_from_logits_grad(Z: Any, y: Any) -> Array:
     return _softmax_ce_and_grad(*_multiclass_logit_inputs(Z, y))[1]
 
 
-def softmax_cross_entropy(W: Any, X: Any, y: Any, *, b: Any = None) -> float:
+def softmax_cross_entropy(W: Any, X: Any, y: Any) -> float:
     """Softmax cross-entropy of the logits X @ W + b; W (d, k) or {"W": (d, k), "b": (k,)}, X (n, d),
     integer labels y (n,) in range(k)."""
-    W, b, _ = _split(W, b, "W")
+    W, b = _split(W, "W")
     W, X, y, b0 = _multiclass_inputs(W, X, y, b)
     return _softmax_ce_and_grad(X @ W + b0, y)[0]
 
 
-def softmax_cross_entropy_grad(W: Any, X: Any, y: Any, *, b: Any = None) -> Any:
+def softmax_cross_entropy_grad(W: Any, X: Any, y: Any) -> Any:
     """Gradient of :func:`softmax_cross_entropy`: X^T (P - Y) / n with Y one-hot, shaped like the parameters.
 
     W (d, k) gives (d, k); {"W": (d, k), "b": (k,)} gives {"W": X^T (P - Y) / n, "b": the mean of the
     rows of P - Y}.
     """
-    W, b, as_dict = _split(W, b, "W")
+    W, b = _split(W, "W")
     W, X, y, b0 = _multiclass_inputs(W, X, y, b)
     G = _softmax_ce_and_grad(X @ W + b0, y)[1]
-    return _gradient(X.T @ G, G.sum(axis=0), b, as_dict, "W")
+    return _gradient(X.T @ G, G.sum(axis=0), b, "W")

@@ -17,11 +17,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labcode import losses as L
+from labcode import optim
+from labcode.gradcheck import check_gradient
 from labcode.numdiff import gradient
 
 TINY = np.finfo(float).tiny  # below this a float has lost relative precision, so compare absolutely
 ELEMENTWISE = [L.sigmoid, L.log_sigmoid, L.softplus, L.sigmoid_grad]
 ALONG_AXIS = [L.softmax, L.log_softmax, L.logsumexp]
+
+
+def biased(w, b):
+    """The parameters with an intercept, as the losses take them: {"w": w, "b": b} ({"W": W, "b": b} for a
+    matrix); w alone when b is None."""
+    return w if b is None else {"W" if np.ndim(w) == 2 else "w": w, "b": b}
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +97,8 @@ def test_mse_at_zero_and_at_an_exact_fit():
     y_fit = X @ w
     assert L.mse(w, X, y_fit) == 0.0
     np.testing.assert_array_equal(L.mse_grad(w, X, y_fit), np.zeros(3))
-    gw, gb = L.mse_grad(w, X, y_fit + 0.5, b=0.5)
+    g = L.mse_grad(biased(w, 0.5), X, y_fit + 0.5)
+    gw, gb = g["w"], g["b"]
     assert gb == pytest.approx(0.0, abs=1e-14) and np.allclose(gw, 0.0, atol=1e-14)
 
 
@@ -333,8 +342,8 @@ def test_bce_through_weights_matches_mpmath_at_logits_near_1e4():
     with mpmath.workdps(400):  # for the cancellation in p - y, as above
         dz = [[(mp_sigmoid(zi) - yi) / 12] for zi, yi in zip(z, ym, strict=True)]
     assert max(abs(float(v)) for v in z) > 5e3
-    assert_matches(L.bce(w, X, y, b=b), [loss])
-    gw, gb = L.bce_grad(w, X, y, b=b)
+    assert_matches(L.bce(biased(w, b), X, y), [loss])
+    gw, gb = L.bce_grad(biased(w, b), X, y).values()
     assert_gradient_matches(gw, X, dz)
     assert_gradient_matches([gb], np.ones((12, 1)), dz)
 
@@ -381,8 +390,8 @@ def test_softmax_cross_entropy_through_weights_matches_mpmath_at_logits_near_1e4
         Z = [[zc + bc for zc, bc in zip(row, b, strict=True)] for row in mp_matmul(X, W)]
         loss, G = mp_softmax_ce_and_grad(Z, y.tolist())
     assert max(abs(float(v)) for row in Z for v in row) > 5e3
-    assert_matches(L.softmax_cross_entropy(W, X, y, b=b), [loss])
-    gW, gb = L.softmax_cross_entropy_grad(W, X, y, b=b)
+    assert_matches(L.softmax_cross_entropy(biased(W, b), X, y), [loss])
+    gW, gb = L.softmax_cross_entropy_grad(biased(W, b), X, y).values()
     assert_gradient_matches(gW, X, G)
     assert_gradient_matches(gb, np.ones((10, 1)), G)
 
@@ -456,11 +465,11 @@ def test_values_and_gradients_agree_with_autograd(family, seed):
             )
         target = y
     assert ours(W, X, y) == pytest.approx(textbook(W, 0.0, X, target), rel=1e-13)
-    assert ours(W, X, y, b=b) == pytest.approx(textbook(W, b, X, target), rel=1e-13)
+    assert ours(biased(W, b), X, y) == pytest.approx(textbook(W, b, X, target), rel=1e-13)
     np.testing.assert_allclose(
         ours_grad(W, X, y), grad(textbook, 0)(W, 0.0, X, target), rtol=1e-12, atol=1e-14
     )
-    gW, gb = ours_grad(W, X, y, b=b)
+    gW, gb = ours_grad(biased(W, b), X, y).values()
     np.testing.assert_allclose(gW, grad(textbook, 0)(W, b, X, target), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(gb, grad(textbook, 1)(W, b, X, target), rtol=1e-12, atol=1e-14)
 
@@ -478,7 +487,10 @@ def assert_close_to_numerical(analytic, f, w):
     Their error is truncation ~h^2 plus rounding ~eps |f| / h with h ~ 6e-6: measured at most 2e-10 max(1, |f|)
     over 3,000 random problems per loss (absolute error alone), so 1e-8 max(1, |f|) leaves a margin of 50.
     """
-    np.testing.assert_allclose(analytic, gradient(f, w), rtol=1e-6, atol=1e-8 * max(1.0, abs(f(w))))
+    # full_output: the tolerance here is absolute, so numdiff's warning about a small gradient's relative
+    # error (rounding of |f| against a tiny change of f) does not apply
+    numerical = gradient(f, w, full_output=True).value
+    np.testing.assert_allclose(analytic, numerical, rtol=1e-6, atol=1e-8 * max(1.0, abs(f(w))))
 
 
 @settings(max_examples=40, deadline=None)
@@ -486,12 +498,12 @@ def assert_close_to_numerical(analytic, f, w):
 def test_mse_grad_matches_numdiff(n, d, seed, scale, with_bias):
     w, X, y = problem(seed, n, d, scale=scale)
     b = 0.3 if with_bias else None
-    g = L.mse_grad(w, X, y, b=b)
-    gw = g[0] if with_bias else g
+    g = L.mse_grad(biased(w, b), X, y)
+    gw = g["w"] if with_bias else g
     assert gw.shape == (d,)
-    assert_close_to_numerical(gw, lambda v: L.mse(v, X, y, b=b), w)
+    assert_close_to_numerical(gw, lambda v: L.mse(biased(v, b), X, y), w)
     if with_bias:
-        assert_close_to_numerical(g[1], lambda c: L.mse(w, X, y, b=c), 0.3)
+        assert_close_to_numerical(g["b"], lambda c: L.mse(biased(w, c), X, y), 0.3)
 
 
 @settings(max_examples=40, deadline=None)
@@ -500,12 +512,12 @@ def test_bce_grad_matches_numdiff(n, d, seed, soft, scale, with_bias):
     w, X, _ = problem(seed, n, d, scale=scale)
     y = binary_labels(seed, n, soft)
     b = -0.4 if with_bias else None
-    g = L.bce_grad(w, X, y, b=b)
-    gw = g[0] if with_bias else g
+    g = L.bce_grad(biased(w, b), X, y)
+    gw = g["w"] if with_bias else g
     assert gw.shape == (d,)
-    assert_close_to_numerical(gw, lambda v: L.bce(v, X, y, b=b), w)
+    assert_close_to_numerical(gw, lambda v: L.bce(biased(v, b), X, y), w)
     if with_bias:
-        assert_close_to_numerical(g[1], lambda c: L.bce(w, X, y, b=c), -0.4)
+        assert_close_to_numerical(g["b"], lambda c: L.bce(biased(w, c), X, y), -0.4)
 
 
 @settings(max_examples=40, deadline=None)
@@ -513,12 +525,12 @@ def test_bce_grad_matches_numdiff(n, d, seed, soft, scale, with_bias):
 def test_softmax_cross_entropy_grad_matches_numdiff(n, d, k, seed, scale, with_bias):
     W, X, y = problem(seed, n, d, k=k, scale=scale)
     b = np.linspace(-1, 1, k) if with_bias else None
-    g = L.softmax_cross_entropy_grad(W, X, y, b=b)
-    gW = g[0] if with_bias else g
+    g = L.softmax_cross_entropy_grad(biased(W, b), X, y)
+    gW = g["W"] if with_bias else g
     assert gW.shape == (d, k)
-    assert_close_to_numerical(gW, lambda V: L.softmax_cross_entropy(V, X, y, b=b), W)
+    assert_close_to_numerical(gW, lambda V: L.softmax_cross_entropy(biased(V, b), X, y), W)
     if with_bias:
-        assert_close_to_numerical(g[1], lambda c: L.softmax_cross_entropy(W, X, y, b=c), b)
+        assert_close_to_numerical(g["b"], lambda c: L.softmax_cross_entropy(biased(W, c), X, y), b)
 
 
 @settings(max_examples=30, deadline=None)
@@ -545,16 +557,18 @@ def test_a_column_of_ones_is_the_intercept(n, d, k, seed):
         (L.mse, L.mse_grad, y),
         (L.bce, L.bce_grad, binary_labels(seed, n, True)),
     ):
-        assert loss(np.append(w, 0.7), X1, labels) == pytest.approx(loss(w, X, labels, b=0.7), rel=1e-13)
+        assert loss(np.append(w, 0.7), X1, labels) == pytest.approx(
+            loss(biased(w, 0.7), X, labels), rel=1e-13
+        )
         np.testing.assert_allclose(
             loss_grad(np.append(w, 0.7), X1, labels),
-            np.append(*loss_grad(w, X, labels, b=0.7)),
+            np.append(*loss_grad(biased(w, 0.7), X, labels).values()),
             rtol=1e-12,
             atol=1e-14,
         )
     W, _, classes = problem(seed, n, d, k=k)
     b = np.linspace(-1, 1, k)
-    gW, gb = L.softmax_cross_entropy_grad(W, X, classes, b=b)
+    gW, gb = L.softmax_cross_entropy_grad(biased(W, b), X, classes).values()
     np.testing.assert_allclose(
         L.softmax_cross_entropy_grad(np.vstack([W, b]), X1, classes),
         np.vstack([gW, gb]),
@@ -719,7 +733,7 @@ def test_non_finite_inputs_are_named(f, bad, which):
     name = "W" if which == "w" and w.ndim == 2 else which
     index = r"\[1, 1\]" if args[which].ndim == 2 else (r"\[1\]" if args[which].ndim == 1 else "")
     with pytest.raises(ValueError, match=rf"{name} must be finite, but {name}{index} = "):
-        f(args["w"], args["X"], args["y"], b=args["b"])
+        f(biased(args["w"], args["b"]), args["X"], args["y"])
 
 
 @pytest.mark.parametrize("f", ALL_LOSSES)
@@ -727,7 +741,7 @@ def test_intercept_shape_is_checked(f):
     w, X, y = good_args(f)
     expected = r"\(k,\) = \(3,\), got \(\)" if w.ndim == 2 else r"\(\) \(a number\), got \(1,\)"
     with pytest.raises(ValueError, match=rf"b must have shape {expected}"):
-        f(w, X, y, b=np.zeros(1) if w.ndim == 1 else 0.0)
+        f(biased(w, np.zeros(1) if w.ndim == 1 else 0.0), X, y)
 
 
 def test_logit_level_inputs_are_checked():
@@ -775,3 +789,41 @@ def test_softmax_family_input_checks(f):
 def test_one_hot_needs_a_positive_int_k(k, error):
     with raises_naming(error, "k", repr(k)):
         L.one_hot([0, 1], k)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Parameters with an intercept: the dict that check_gradient and optim take, in and out
+# ---------------------------------------------------------------------------------------------------------
+
+WITH_BIAS = {
+    "mse": (L.mse, L.mse_grad),
+    "bce": (L.bce, L.bce_grad),
+    "softmax_cross_entropy": (L.softmax_cross_entropy, L.softmax_cross_entropy_grad),
+}
+
+
+@pytest.mark.parametrize("family", list(WITH_BIAS))
+def test_dict_parameters_go_to_check_gradient_and_optim_without_an_adapter(family):
+    loss, loss_grad = WITH_BIAS[family]
+    w, X, y = good_args(loss)
+    params = biased(w, np.linspace(-0.5, 0.5, w.shape[1]) if w.ndim == 2 else 0.3)
+    g = loss_grad(params, X, y)
+    assert list(g) == list(params)
+    assert all(np.shape(g[k]) == np.shape(params[k]) for k in params)
+    assert check_gradient(lambda p: loss(p, X, y), lambda p: loss_grad(p, X, y), params).ok
+    run = optim.gradient_descent(
+        lambda p: loss_grad(p, X, y), params, lr=0.1, steps=20, f=lambda p: loss(p, X, y)
+    )
+    assert run.losses[-1] < run.losses[0]
+
+
+@pytest.mark.parametrize("family", list(WITH_BIAS))
+def test_dict_parameters_need_exactly_the_weights_and_b(family):
+    loss, loss_grad = WITH_BIAS[family]
+    w, X, y = good_args(loss)
+    key = "W" if w.ndim == 2 else "w"
+    for f in (loss, loss_grad):
+        with raises_naming(ValueError, "params", "missing 'b'"):
+            f({key: w}, X, y)
+        with raises_naming(ValueError, "params", "unexpected 'bias'"):
+            f({key: w, "b": 0.0, "bias": 0.0}, X, y)
