@@ -78,7 +78,7 @@ class Estimate(NamedTuple):
     value: Any
     error: Any  # estimated absolute error, rounding included
     rounding: Any  # the rounding part of error
-    reason: str  # which evidence: "steps", "levels", "adaptive" or "rounding" (no check was made)
+    reason: str  # the evidence: "steps", "levels", "adaptive", "complex", "flat" or "rounding" (unchecked)
     step: float
 
 
@@ -97,6 +97,17 @@ def two_steps(value: Any, coarse: Any, rounding: Any, step: float, coarser: Any 
     if coarser is not None:
         error = np.maximum(error, np.abs(coarse - coarser) / 2)
     return Estimate(value, error + rounding, rounding, "steps", step)
+
+
+def flat(estimate: Estimate, values: list[Any]) -> Estimate:
+    """A slope of exactly 0: trusted ("flat") when f has one value at x +- h and at x +- H too (``values``).
+
+    f may be constant to the last bit (a clipped loss, a ReLU below 0), or its slope may be too small to
+    change f's last bit over the step (sigmoid at x = 30): the values at the wider steps tell them apart.
+    """
+    if all(v == values[0] for v in values):
+        return estimate._replace(reason="flat")
+    return estimate
 
 
 def complex_checked(
@@ -251,7 +262,12 @@ def judge(estimate: Estimate, where: str) -> tuple[bool, str]:
     """Whether the estimate vouches for the value, and if not, a message with the reason and the fix."""
     size = float(np.max(np.abs(estimate.value)))
     error = float(np.max(estimate.error))
-    if error <= ACCURACY_RTOL * size:  # a slope of exactly 0 passes only if f is exactly 0 as well
+    if estimate.reason == "rounding":
+        # Nothing was checked but the rounding: judge only the entries clearly above it. An entry at the
+        # rounding level is zero within noise (a stationary point), which a plain call does not flag.
+        above = np.abs(estimate.value) > estimate.rounding
+        error = float(np.max(np.where(above, estimate.error, 0.0)))
+    if error <= ACCURACY_RTOL * size or estimate.reason == "flat":
         return True, ""
     relative = f"{error / size:.1e}" if size > 0 else "unbounded"
     head = f"{where} may be wrong: its estimated error is {error:.2g} (relative {relative})"

@@ -80,6 +80,9 @@ __all__ = [
 # How many central differences Richardson extrapolation combines: steps h, h/2, ..., h/16.
 RICHARDSON_LEVELS = 5
 
+# A slope of exactly 0 is trusted only if f is also unchanged at x +- FLAT_PROBE * max(1, |x|).
+FLAT_PROBE = 1e-3
+
 # The default step is STEP_FACTORS[method] * max(1, |x|); default_step explains each factor.
 # "second" is the step of the second differences in hessian.
 STEP_FACTORS: dict[str, float] = {
@@ -333,9 +336,12 @@ def derivative(
     Returns a float; with ``full_output=True`` a :class:`DerivativeResult` (value, error_estimate,
     evaluations, success, message). With h=None the call checks itself and warns
     (:class:`AccuracyWarning`) when its estimated error exceeds ``ACCURACY_RTOL`` times the value.
-    Evaluations of f: central 4 (2 for the value, 2 at step 2h for the check), forward/backward 3,
-    complex 1, richardson 2 * RICHARDSON_LEVELS = 10, adaptive 4 to 30 (usually 12 to 16). With a
-    step h given: central/forward/backward 2 and no check, unless full_output=True.
+    Evaluations of f: central 4 (2 for the value, 2 at step 2h for the check), forward/backward 4
+    (f(x), and steps h, 2h, 4h), complex 3 (1, and a central difference that must agree; more,
+    Ridders', if that one is too rough to tell), richardson 2 * RICHARDSON_LEVELS = 10, adaptive
+    at most 26 (ADAPTIVE_BUDGET). A slope of exactly 0 costs 3 more: f at x and x +- 1e-3 max(1, |x|)
+    must agree for it to be trusted. With a step h given, the plain formula: central, forward and
+    backward 2, complex 1, and no check, unless full_output=True.
     Raises ValueError (a refusal) when f is nan or inf at a point the method needs.
     """
     f = require_callable(f, "f")
@@ -345,7 +351,11 @@ def derivative(
     h = _step_argument(h, method)
     counted = CountingFunction(_checked(f, x, "x"))
     step = _step_or_default(h, x, method)
-    estimate = _estimate_1d(counted, x, method, step, check=full_output or h is None)
+    check = full_output or h is None
+    estimate = _estimate_1d(counted, x, method, step, check=check)
+    if check and estimate.value == 0 and estimate.error > 0 and method != "adaptive":
+        wide = FLAT_PROBE * max(1.0, abs(x))  # is f constant, or is its slope below its last bit?
+        estimate = _est.flat(estimate, [counted(x + step_i) for step_i in (0.0, wide, -wide)])
     return _report(estimate, counted.calls, full_output, h is None, f"the derivative at x = {x!r}", float)
 
 
