@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -25,7 +25,9 @@ from labcode.plots._util import _evaluate, _get_axes, _label_axes, _named_curves
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
+    "EXAMPLE_GRAPHS",
     "GRAPH_DIRECTIONS",
+    "GraphDrawing",
     "plot_backprop_graph",
     "plot_jacobian_sweeps",
     "plot_cost_scaling",
@@ -37,6 +39,50 @@ GRAPH_DIRECTIONS: tuple[str, ...] = ("forward", "backward")
 
 VALUE_COLOR = OKABE_ITO[0]  # forward-pass values: blue
 ADJOINT_COLOR = OKABE_ITO[1]  # backward-pass adjoints: vermillion
+
+
+class GraphDrawing(NamedTuple):
+    """Where and how to draw one computational graph with :func:`plot_backprop_graph`.
+
+    nodes: ``{name: (x, y)}``, the centre of each node; edges: ``(parent, child, local derivative)``
+    triples, the last the text of ``d child / d parent``; labels: the text inside each circle; operations:
+    the text above each node, how it is computed.
+    """
+
+    nodes: Mapping[str, tuple[float, float]]
+    edges: tuple[tuple[str, str, str], ...]
+    labels: Mapping[str, str]
+    operations: Mapping[str, str]
+
+    @property
+    def bare_edges(self) -> list[tuple[str, str]]:
+        """The edges as ``(parent, child)`` pairs, without their local derivatives (a forward pass)."""
+        return [(parent, child) for parent, child, _ in self.edges]
+
+
+EXAMPLE_GRAPHS: dict[str, GraphDrawing] = {
+    # Chapter 9 (chapter 8's example): f(x, y) = x y + sin x as the trace
+    # v1 = x, v2 = y, v3 = v1 v2, v4 = sin v1, v5 = v3 + v4.
+    "xy + sin x": GraphDrawing(
+        nodes={"v1": (0.0, 1.4), "v2": (0.0, -0.6), "v3": (2.2, -0.6), "v4": (2.2, 1.4), "v5": (4.4, 0.4)},
+        edges=(
+            ("v1", "v3", "$v_2$"),
+            ("v2", "v3", "$v_1$"),
+            ("v1", "v4", "$\\cos v_1$"),
+            ("v3", "v5", "1"),
+            ("v4", "v5", "1"),
+        ),
+        labels={name: f"$v_{name[1]}$" for name in ("v1", "v2", "v3", "v4", "v5")},
+        operations={"v1": "$x$", "v2": "$y$", "v3": "$v_1 v_2$", "v4": "$\\sin v_1$", "v5": "$v_3 + v_4$"},
+    ),
+    # Chapter 9: f = t + t * t with t = a b, where a breadth-first backward pass goes wrong.
+    "t + t t": GraphDrawing(
+        nodes={"a": (0.0, 1.2), "b": (0.0, -1.0), "t": (2.2, 0.1), "s": (4.4, -1.0), "f": (6.6, 0.1)},
+        edges=(("a", "t", "$b$"), ("b", "t", "$a$"), ("t", "s", "$2t$"), ("t", "f", "1"), ("s", "f", "1")),
+        labels={"a": "$a$", "b": "$b$", "t": "$t$", "s": "$s$", "f": "$f$"},
+        operations={"t": "$a b$", "s": "$t \\cdot t$", "f": "$t + s$"},
+    ),
+}
 
 
 def _point(value: Any, name: str) -> tuple[float, float]:
