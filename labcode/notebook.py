@@ -9,7 +9,7 @@ import numpy as np
 
 from labcode.plots import use_book_figure_output, use_book_style
 
-__all__ = ["glue", "setup", "shown_value"]
+__all__ = ["decade", "glue", "setup", "shown_value"]
 
 
 def _plain(value: Any) -> Any:
@@ -31,6 +31,19 @@ def shown_value(value: float, fmt: str) -> float:
         return float(Decimal(text))
     except InvalidOperation:
         raise ValueError(f"fmt={fmt!r} does not show a number for {value!r} (it shows {text!r})") from None
+
+
+def decade(value: float) -> str:
+    """The power-of-ten bracket that holds ``value``: ``decade(0.048)`` is ``"between 1e-2 and 1e-1"``.
+
+    For a quantity at the level of round-off (a float32 error, a residual near 1e-16), whose digits differ from
+    CPU to CPU while its size does not: glue ``decade(err)`` and the prose quotes a bracket, not noise.
+    """
+    magnitude = abs(float(value))
+    if not np.isfinite(magnitude) or magnitude == 0:
+        raise ValueError(f"value must be finite and non-zero, got {value!r}")
+    low = int(np.floor(np.log10(magnitude)))
+    return f"between 1e{low} and 1e{low + 1}"
 
 
 def glue(name: str, value: Any, fmt: str | None = None, *, display: bool = False) -> None:

@@ -20,7 +20,7 @@ import re
 import pytest
 from conftest import ROOT, all_notebooks, read_notebook
 
-from labcode.notebook import shown_value
+from labcode.notebook import decade, shown_value
 
 MAX_DIGITS = 8
 RECORD = "application/papermill.record/text/plain"
@@ -157,3 +157,15 @@ def test_the_digit_rule_reads_numbers_as_a_reader_does():
     assert FLOAT.findall("w[0]=1.25, x1e3 and 2.5e-11; v1.2.3") == ["1.25", "2.5e-11"]
     source = 'glue("loss_end", float(f(w, X[:, 0])), fmt=".4f")\nnotebook.glue("a", a, ".2e")\nglue("n", n)'
     assert glue_formats(source) == {"loss_end": ".4f", "a": ".2e"}
+
+
+def test_glue_stores_what_the_format_shows_and_decade_brackets_noise():
+    assert [shown_value(v, f) for v, f in [(0.45831843419716617, ".4f"), (3.734876862955529e-05, ".1e")]] == [
+        0.4583,
+        3.7e-05,
+    ]
+    assert shown_value(0.9266666666666666, ".1%") == 0.927 and shown_value(221561.24, ",.0f") == 221561
+    assert decade(0.04921502047567224) == decade(0.04714314784304147) == "between 1e-2 and 1e-1"
+    assert decade(-3.7e-05) == "between 1e-5 and 1e-4" and decade(1.0) == "between 1e0 and 1e1"
+    with pytest.raises(ValueError, match="value"):
+        decade(0.0)
