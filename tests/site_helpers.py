@@ -118,7 +118,7 @@ def slug(page: str) -> str:
 
 # --- checks on what a page shows --------------------------------------------------------------------------------
 
-# TeX that MathJax should have turned into math: $...$, \(...\), \[...\] or a bare command like \frac{.
+# TeX that KaTeX should have turned into math: $...$, \(...\), \[...\] or a bare command like \frac{.
 RAW_TEX = re.compile(
     r"(?<![\\$])\$(?!\s)[^$\n]{1,200}(?<!\s)\$(?!\d)"
     r"|\\[([]"
@@ -156,6 +156,7 @@ class Visit:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     blocked_requests: list[str] = field(default_factory=list)
+    bytes_loaded: int = 0  # what the site sent while the page loaded (compressed, as on the wire)
     facts: dict = field(default_factory=dict, repr=False)  # what PROBE_JS measured
     axe_violations: list[dict] = field(default_factory=list, repr=False)
     screenshot: Path | None = None
@@ -172,10 +173,10 @@ def format_axe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# The in-page probe (page.evaluate): waits for MathJax, fonts and images, then measures what a reader sees.
+# The in-page probe (page.evaluate): waits for fonts and images, then measures what a reader sees. Math is HTML
+# already (KaTeX renders it at build time), so there is nothing to wait for.
 PROBE_JS = r"""
 async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   await document.fonts.ready;
   const article = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
   const images = [...article.querySelectorAll("img")];
@@ -242,7 +243,7 @@ async () => {
   // --- math, and TeX left over in the prose ---
   const mathNodes = [...document.querySelectorAll("span.math, div.math")];
   const prose = article.cloneNode(true);
-  for (const node of prose.querySelectorAll("pre, code, script, style, mjx-container, .cell_output, .cell_input")) {
+  for (const node of prose.querySelectorAll("pre, code, script, style, .katex, .cell_output, .cell_input")) {
     node.remove();
   }
 
@@ -250,17 +251,17 @@ async () => {
   return {
     title: document.title,
     mathNodes: mathNodes.length,
-    mathContainers: document.querySelectorAll("mjx-container").length,
-    untypesetMath: mathNodes.filter((n) => !n.querySelector("mjx-container")).map((n) => n.textContent.slice(0, 80)),
-    mathErrors: [...document.querySelectorAll("mjx-merror")].map(
-      (e) => e.getAttribute("data-mjx-error") || e.textContent,
-    ),
+    mathContainers: mathNodes.filter((n) => n.querySelector(".katex")).length,
+    untypesetMath: mathNodes.filter((n) => !n.querySelector(".katex")).map((n) => n.textContent.slice(0, 80)),
+    mathErrors: [...document.querySelectorAll(".katex-error")].map((e) => e.title || e.textContent),
     proseText: prose.textContent,
     images: images.map((img) => ({
       src: img.getAttribute("src"),
       alt: img.getAttribute("alt"),
       width: img.naturalWidth,
       height: img.naturalHeight,
+      shownWidth: img.getBoundingClientRect().width,
+      attributes: Object.fromEntries(["width", "height", "loading"].map((a) => [a, img.getAttribute(a)])),
       ...(img.naturalWidth > 0 ? legibility(img) : {}),
     })),
     scrollWidth: document.scrollingElement.scrollWidth,

@@ -55,9 +55,9 @@ ALT_TEXT_HOWTO = (
 )
 
 
-# MathJax's own elements are left out: their colours are the surrounding text's, and the assistive MathML inside
+# KaTeX's own elements are left out: their colours are the surrounding text's, and the assistive MathML inside
 # is visually hidden, while checking their thousands of nodes would double axe's time on a chapter.
-AXE_CONTEXT = {"exclude": [["mjx-container"]]}
+AXE_CONTEXT = {"exclude": [[".katex"]]}
 # The structure of a page is the same in both colour modes; dark mode needs only the colour rules again.
 AXE_OPTIONS = {
     "desktop": {"resultTypes": ["violations"]},
@@ -118,8 +118,10 @@ class Site:
                 record.failed_requests.append(f"{request.url}: {request.failure}")
 
         def response(response) -> None:
-            if record.recording and response.url.startswith(own) and response.status >= 400:
-                record.failed_requests.append(f"{response.url}: HTTP {response.status}")
+            if record.recording and response.url.startswith(own):
+                if response.status >= 400:
+                    record.failed_requests.append(f"{response.url}: HTTP {response.status}")
+                record.bytes_loaded += int(response.headers.get("content-length", 0))
 
         def console(message) -> None:
             if record.recording and message.type == "error":
@@ -256,10 +258,10 @@ def test_page_loads_cleanly_and_offline(site, page, mode):
 def test_math_is_typeset(site, page):
     facts = site.visit(page, "desktop").facts
     assert not facts["untypesetMath"], (
-        f"math left untypeset (is MathJax served?): {facts['untypesetMath'][:5]}"
+        f"math left unrendered (is katex_prerender on in _config.yml?): {facts['untypesetMath'][:5]}"
     )
     assert facts["mathContainers"] >= facts["mathNodes"], facts
-    assert not facts["mathErrors"], f"MathJax could not typeset: {facts['mathErrors'][:5]}"
+    assert not facts["mathErrors"], f"KaTeX could not render: {facts['mathErrors'][:5]}"
     leftover = raw_tex(facts["proseText"])
     assert not leftover, f"TeX shown as text (not parsed as math; check spacing around $...$): {leftover[:5]}"
 

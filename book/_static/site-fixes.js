@@ -33,3 +33,13 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// A link followed from a sidebar opened as a dialog (narrow screens) should show its target, not leave the dialog
+// over it: "On this page" links stay on the page, so nothing else would close it.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const dialog of document.querySelectorAll("#pst-primary-sidebar-modal, #pst-secondary-sidebar-modal")) {
+    dialog.addEventListener("click", (event) => {
+      if (event.target.closest("a[href]")) dialog.close();
+    });
+  }
+});

@@ -1,0 +1,98 @@
+"""Trim what every page of the site makes a reader download before the text shows.
+
+After the build, each written page is edited in place:
+
+- the theme's ``fontawesome.js`` (1.45 MB) goes: pydata-sphinx-theme's CSS already carries Font Awesome's classes
+  and web fonts, which draw the dozen icons the pages use;
+- the scripts in ``<head>`` are deferred (they still run in order, before DOMContentLoaded), the search index
+  among them, so they no longer block the first paint (the search page keeps its own order);
+- every ``<img>`` gets ``loading="lazy"``, ``decoding="async"`` and ``width``/``height`` attributes (its CSS size:
+  the figure's output metadata, see ``labcode.plots.figure_png``, or the file's own size), so the page does not
+  shift when an image arrives and images below the fold wait until the reader scrolls.
+
+A page that renders math with a KaTeX error (red source text instead of math) fails the build.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+# Every script the <head> loads in the way of the first paint, except documentation_options.js, which the inline
+# scripts after it use at once. Deferred scripts still run in order, before DOMContentLoaded.
+BLOCKING_SCRIPT = re.compile(
+    r'<script (?![^>]*\b(?:defer|async)\b)((?:[\w-]+="[^"]*" )*)src="([^"]+)"></script>'
+)
+IMG = re.compile(r"<img\b[^>]*>")
+STYLE_SIZE = re.compile(r'\s*style="width:\s*(\d+)px;\s*height:\s*(\d+)px;?"')
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header; None for another format."""
+    try:
+        header = path.read_bytes()[:24]
+    except OSError:
+        return None
+    if header[:8] != b"\x89PNG\r\n\x1a\n" or header[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", header[16:24])
+
+
+def lighten_img(tag: str, page: Path) -> str:
+    """``tag`` (one ``<img ...>``) with lazy loading and its width and height as attributes."""
+    sized = STYLE_SIZE.search(tag)
+    if (
+        sized
+    ):  # docutils writes a unitless size as an inline style; attributes let the CSS scale it to the column
+        tag = tag.replace(sized.group(0), f' width="{sized.group(1)}" height="{sized.group(2)}"')
+    if " width=" not in tag:
+        src = re.search(r'src="([^"]+)"', tag)
+        size = png_size((page.parent / src.group(1)).resolve()) if src else None
+        if size:
+            tag = tag[:-1].rstrip("/").rstrip() + f' width="{size[0]}" height="{size[1]}">'
+    if " loading=" not in tag:
+        tag = tag[:4] + ' loading="lazy" decoding="async"' + tag[4:]
+    return tag
+
+
+def _defer(match: re.Match) -> str:
+    if "documentation_options.js" in match.group(2):
+        return match.group(0)
+    return f'<script defer {match.group(1)}src="{match.group(2)}"></script>'
+
+
+def lighten_page(html: str, page: Path) -> str:
+    html = FONTAWESOME.sub("", html)
+    if page.name != "search.html" and "</head>" in html:  # the search page runs its scripts itself, in order
+        head, body = html.split("</head>", 1)
+        head = BLOCKING_SCRIPT.sub(_defer, head)
+        html = head + "</head>" + body
+    return IMG.sub(lambda m: lighten_img(m.group(0), page), html)
+
+
+def _lighten_site(app: Any, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for page in outdir.rglob("*.html"):
+        if page.relative_to(outdir).parts[0] in ("_static", "_sources"):
+            continue
+        html = page.read_text(encoding="utf-8")
+        if 'class="katex-error"' in html:
+            errors = re.findall(r'class="katex-error"[^>]*title="([^"]*)"', html)
+            logger.warning("KaTeX could not render math in %s: %s", page.relative_to(outdir), errors[:3])
+        lighter = lighten_page(html, page)
+        if lighter != html:
+            page.write_text(lighter, encoding="utf-8")
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.connect("build-finished", _lighten_site)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

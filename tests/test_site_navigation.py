@@ -1,0 +1,130 @@
+"""Navigation as a reader does it: at phone, tablet and desktop widths, tap or click the menu and "On this page"
+buttons, see the sidebar open, close it again, and follow a link in it.
+
+"Open" means a reader can reach the link: it is inside the window and it is what a tap at its centre hits (not
+covered, not off-screen, not hidden), which is also what Playwright's own tap needs. Screenshots of each open
+sidebar go to _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from site_helpers import SCREENSHOTS, toc_chapter_pages
+
+CHAPTERS = toc_chapter_pages()
+CHAPTER, NEXT_CHAPTER = CHAPTERS[0], CHAPTERS[1]
+# 375: a phone (touch); 900: a tablet or narrow window, where the sidebars become dialogs; 1280: a desktop.
+WIDTHS = [375, 900, 1280]
+WIDE = 992  # from this width on the theme shows the primary sidebar beside the text
+
+REACHABLE_JS = """
+(element) => {
+  const box = element.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0) return false;
+  const x = box.left + box.width / 2;
+  const y = box.top + box.height / 2;
+  if (x < 0 || y < 0 || x > window.innerWidth || y > window.innerHeight) return false;
+  const hit = document.elementFromPoint(x, y);
+  return hit !== null && (hit === element || element.contains(hit));
+}
+"""
+
+
+def open_chapter(browser, base_url: str, width: int):
+    touch = width < 600
+    context = browser.new_context(
+        viewport={"width": width, "height": 800}, is_mobile=touch, has_touch=touch, service_workers="block"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(base_url + CHAPTER, wait_until="load")
+    return context, page, touch, errors
+
+
+def press(page, locator, touch: bool) -> None:
+    """What a reader does: a tap on a touch screen, a click elsewhere."""
+    if touch:
+        locator.tap()
+    else:
+        locator.click()
+    page.wait_for_timeout(400)  # the dialog's and the sidebar's transitions
+
+
+def press_at(page, x: float, y: float, touch: bool) -> None:
+    if touch:
+        page.touchscreen.tap(x, y)
+    else:
+        page.mouse.click(x, y)
+    page.wait_for_timeout(400)
+
+
+def reachable(locator) -> bool:
+    return locator.count() > 0 and locator.first.evaluate(REACHABLE_JS)
+
+
+def visible_button(page, kind: str):
+    """The one .primary-toggle or .secondary-toggle a reader can see (the theme has a hidden copy too)."""
+    buttons = [b for b in page.locator(f".{kind}-toggle").all() if b.is_visible()]
+    assert len(buttons) == 1, f"expected one visible {kind} sidebar button, found {len(buttons)}"
+    return buttons[0]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_primary_sidebar_opens_closes_and_its_links_work(browser, served_site, width):
+    base_url, _ = served_site
+    context, page, touch, errors = open_chapter(browser, base_url, width)
+    try:
+        link = page.locator(f'.bd-sidebar-primary a[href$="{NEXT_CHAPTER.rsplit("/", 1)[-1]}"]').first
+        button = visible_button(page, "primary")
+        if width >= WIDE:  # beside the text: the button hides it and shows it again
+            assert reachable(link), "the chapter list is not shown beside the text"
+            press(page, button, touch)
+            assert not reachable(link), f"at {width} px the menu button did not hide the sidebar"
+            press(page, button, touch)
+        else:  # a dialog over the text, closed by a tap outside it
+            assert not reachable(link)
+            press(page, button, touch)
+            page.screenshot(path=SCREENSHOTS / f"navigation-{width}-primary-open.png")
+            assert reachable(link), f"at {width} px the menu button did not open the chapter list"
+            press_at(page, width - 8, 400, touch)
+            assert not reachable(link), f"at {width} px a tap beside the open chapter list did not close it"
+            press(page, button, touch)
+        assert reachable(link), f"at {width} px the chapter list did not come back"
+        press(page, link, touch)
+        page.wait_for_url(base_url + NEXT_CHAPTER)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_on_this_page_opens_closes_and_its_links_work(browser, served_site, width):
+    base_url, _ = served_site
+    context, page, touch, errors = open_chapter(browser, base_url, width)
+    try:
+        link = page.locator('.bd-sidebar-secondary a[href^="#"]').nth(1)
+        target = link.get_attribute("href")
+        if width >= 1200:  # the theme shows "On this page" beside the text, with no button
+            assert reachable(link), "the section list is not shown beside the text"
+            assert not [b for b in page.locator(".secondary-toggle").all() if b.is_visible()]
+        else:
+            button = visible_button(page, "secondary")
+            assert not reachable(link)
+            press(page, button, touch)
+            page.screenshot(path=SCREENSHOTS / f"navigation-{width}-secondary-open.png")
+            assert reachable(link), f"at {width} px 'On this page' did not open the section list"
+            press_at(page, 8, 400, touch)
+            assert not reachable(link), f"at {width} px a tap beside the open section list did not close it"
+            press(page, button, touch)
+            assert reachable(link), f"at {width} px the section list did not open a second time"
+        press(page, link, touch)
+        assert page.url.endswith(target), page.url
+        heading = page.locator(target).locator("h1, h2, h3").first
+        assert reachable(heading), (
+            f"following {target} did not show its heading (is the section list still open?)"
+        )
+        assert not errors, errors
+    finally:
+        context.close()
