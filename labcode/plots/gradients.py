@@ -125,7 +125,7 @@ def plot_gradient_field(
     # viridis without its palest yellows, which vanish on a white background.
     cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0.0, 0.82, 256)))
     contours = ax.contour(w1, w2, values, levels=levels, cmap=cmap, linewidths=1.2)
-    ax.clabel(contours, inline=True, fontsize=MIN_TEXT_PT + 1, fmt="%.3g")
+    ax.clabel(contours, inline=True, fontsize=MIN_TEXT_PT, fmt="%.3g")
     # angles/scale_units "xy" with scale 1: an arrow (u, v) spans exactly (u, v) in data units.
     ax.quiver(
         starts[:, 0],

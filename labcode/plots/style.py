@@ -30,12 +30,12 @@ __all__ = [
 # The figure standard. The site's text column is 688 CSS px wide at a 1280 px desktop; a figure is drawn
 # COLUMN_WIDTH inches wide at CSS_PX_PER_INCH, so it fills the column at 1:1 and a point of text is
 # 100/72 CSS px there. It is stored at PIXEL_RATIO x that resolution (sharp on high-density screens), as a
-# 256-colour PNG, with its CSS size in the output's metadata. Text is never below MIN_TEXT_PT (9.7 CSS px at
+# 256-colour PNG, with its CSS size in the output's metadata. Text is never below MIN_TEXT_PT (12.5 CSS px at
 # the desktop column). Panels that would shrink side by side are stacked; legends go inside the axes or below.
 COLUMN_WIDTH = 6.6
 CSS_PX_PER_INCH = 100
 PIXEL_RATIO = 2
-MIN_TEXT_PT = 7.0
+MIN_TEXT_PT = 9.0
 # A legend below the axes, outside them (constrained layout makes room): for figures whose axes are full.
 LEGEND_BELOW: dict[str, Any] = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncol": 1}
 
@@ -114,7 +114,7 @@ def figure_png(fig: Figure) -> tuple[str, dict[str, Any]]:
     point sizes), then drawn at ``PIXEL_RATIO`` x ``CSS_PX_PER_INCH`` dpi and reduced to 256 colours (a
     quarter of the bytes; the figures are flat colours and anti-aliased edges). The metadata holds the CSS
     size (``width``, ``height``: myst-nb writes them on the ``<img>``) and ``smallest_text_px``, the smallest
-    text in CSS px at that size, which tests/test_site_figures.py turns into the size a reader sees.
+    text in CSS px at that size, which tests/test_site.py turns into the size a reader sees.
     """
     from PIL import Image
 
