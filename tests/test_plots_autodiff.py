@@ -327,3 +327,54 @@ def test_regression_fit_rejects_bad_input(x, y, grid, predictions, error, messag
 def test_regression_fit_rejects_a_truth_that_is_not_callable():
     with pytest.raises(TypeError, match="truth must be a function"):
         plots.plot_regression_fit([0.0], [0.0], [0.0], {"m": [0.0]}, truth=3.0)
+
+
+# --- EXAMPLE_GRAPHS: the chapters' graph layouts ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(adplots.EXAMPLE_GRAPHS))
+def test_example_graphs_are_consistent_and_draw_both_passes(name):
+    drawing = plots.EXAMPLE_GRAPHS[name]
+    assert isinstance(drawing, plots.GraphDrawing)
+    assert set(drawing.labels) == set(drawing.nodes)
+    made = {child for _, child, _ in drawing.edges}
+    assert set(drawing.operations) <= set(drawing.nodes)
+    assert made <= set(drawing.operations), "every computed node says how it is computed"
+    assert drawing.bare_edges == [(p, c) for p, c, _ in drawing.edges]
+    values = {node: 1.0 for node in drawing.nodes}
+    forward = plots.plot_backprop_graph(
+        drawing.nodes, drawing.bare_edges, labels=drawing.labels, operations=drawing.operations, values=values
+    )
+    backward = plots.plot_backprop_graph(
+        drawing.nodes,
+        drawing.edges,
+        labels=drawing.labels,
+        values=values,
+        adjoints=values,
+        direction="backward",
+    )
+    for ax in (forward, backward):
+        assert render(ax).startswith(b"\x89PNG")  # every label is valid mathtext
+    assert {label for _, _, label in drawing.edges} <= set(texts(backward))
+    plt.close("all")
+
+
+def test_example_graph_xy_sin_is_chapter_8s_trace():
+    # f(x, y) = x y + sin x: v3 = v1 v2 and v4 = sin v1 feed v5; the local derivatives are the table's.
+    drawing = plots.EXAMPLE_GRAPHS["xy + sin x"]
+    local = {(p, c): label for p, c, label in drawing.edges}
+    assert local == {
+        ("v1", "v3"): "$v_2$",
+        ("v2", "v3"): "$v_1$",
+        ("v1", "v4"): "$\\cos v_1$",
+        ("v3", "v5"): "1",
+        ("v4", "v5"): "1",
+    }
+
+
+def test_example_graph_t_plus_t_squared_uses_t_twice():
+    # The graph chapter 9 runs a breadth-first backward pass on: t feeds f directly and through s = t * t.
+    drawing = plots.EXAMPLE_GRAPHS["t + t t"]
+    users_of_t = {child for parent, child, _ in drawing.edges if parent == "t"}
+    assert users_of_t == {"s", "f"}
+    assert ("s", "f") in drawing.bare_edges
