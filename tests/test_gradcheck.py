@@ -497,15 +497,18 @@ def test_float32_loss_is_flagged_noisy():
     assert bug.kind == "factor" and bug.factor == pytest.approx(2.0, rel=1e-3)
 
 
-def test_hidden_float32_makes_the_check_inconclusive_not_wrong():
+def test_hidden_float32_is_named_and_seen_through_with_adaptive_steps():
     X32, y32 = X_MSE.astype(np.float32), Y_MSE.astype(np.float32)
 
     def loss32(w):  # float32 inside, a Python float outside: only the noise gives it away
         return float(np.mean((X32 @ w.astype(np.float32) - y32) ** 2))
 
+    # the noise gives it away: numdiff's adaptive steps, larger than the default, see through it
     result = check_gradient(loss32, MSE_GRAD, W_MSE)
-    assert result.kind == "noisy" and not result.ok
-    assert "float32" in result.diagnosis
+    assert result.ok and "float32" in result.diagnosis and "method='adaptive'" in result.diagnosis
+    # and a real 1% bug is still caught at those steps
+    wrong = check_gradient(loss32, lambda w: 1.01 * MSE_GRAD(w), W_MSE)
+    assert wrong.kind == "factor" and "float32" in wrong.diagnosis
 
 
 def test_float32_grad_gets_a_note():
@@ -760,3 +763,80 @@ def test_a_factor_close_to_one_is_not_called_a_sign_error(scale):
     assert "sign" not in result.diagnosis
     assert f"{abs(scale - 1):.1e}" in result.diagnosis and "close to 1" in result.diagnosis
     assert result.factor == pytest.approx(scale, rel=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the default step misleads: large |w|, float32 gradients, and a kink next to w.
+
+
+def _sin_sum(w):
+    return np.sum(np.sin(w))
+
+
+W_LARGE = np.random.default_rng(12).uniform(-1.0, 1.0, size=6)
+
+
+@pytest.mark.parametrize("size", [1e4, 1e6])
+def test_a_right_gradient_at_large_w_passes(size):
+    w = size + W_LARGE
+    result = check_gradient(_sin_sum, np.cos, w)
+    assert result.ok and result.kind == "ok", result
+    assert "too large for how fast f changes" in result.diagnosis and "adaptive" in result.diagnosis
+    assert result.max_relative_error <= 1e-8
+
+
+@pytest.mark.parametrize("size", [1e4, 1e6])
+def test_a_gradient_off_by_a_tenth_of_a_percent_at_large_w_fails_as_a_factor(size):
+    # truncation error is not noise: the check must not widen its tolerance to let 0.1% through
+    result = check_gradient(_sin_sum, lambda w: 1.001 * np.cos(w), size + W_LARGE)
+    assert not result.ok and result.kind == "factor", result
+    assert result.factor == pytest.approx(1.001, rel=1e-6)
+    assert "larger h" not in result.diagnosis and "kink" not in result.diagnosis
+
+
+def test_too_many_coordinates_to_adapt_names_truncation_and_a_smaller_h(monkeypatch):
+    from labcode.gradcheck import probes
+
+    monkeypatch.setattr(probes, "ADAPT_LIMIT", 2)
+    result = check_gradient(_sin_sum, lambda w: 1.001 * np.cos(w), 1e4 + W_LARGE)
+    assert result.kind == "noisy" and "truncation error, not noise" in result.diagnosis
+    assert "smaller h" in result.diagnosis and "larger h" not in result.diagnosis
+
+
+def test_a_failing_float32_gradient_is_named_float32():
+    # grad computes 2 (w - c) in float32: at w = c + 1e-4 with c = 1e4, float32 keeps ~3 digits of it
+    c = 1e4
+
+    def loss(w):
+        return float(np.sum((w - c) ** 2))
+
+    def grad32(w):
+        return 2 * (w.astype(np.float32) - np.float32(c))
+
+    result = check_gradient(loss, grad32, c + 1e-4 * (1 + W_LARGE))
+    assert not result.ok and "grad returns float32" in result.diagnosis, result
+
+
+def test_a_right_relu_gradient_next_to_a_kink_passes_with_a_note():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(5, 3))
+    w = rng.normal(size=3)
+    # move w so that sample 0's pre-activation is 1e-8 above 0: its kink is inside the step 3e-6
+    w = w - X[0] * ((X[0] @ w) - 1e-8) / (X[0] @ X[0])
+    assert 0 < X[0] @ w < 2e-8
+
+    def loss(w):
+        return float(np.mean(np.maximum(X @ w, 0.0)))
+
+    def grad(w):
+        return X.T @ (X @ w > 0) / X.shape[0]
+
+    result = check_gradient(loss, grad, w)
+    assert result.ok and result.kind == "ok", result
+    assert "kink within the finite-difference step" in result.diagnosis and "w's side" in result.diagnosis
+    # the slope from the other side is not w's: a grad that uses it fails
+    wrong = check_gradient(loss, lambda w: X.T @ (X @ w > 1e-6) / X.shape[0], w)
+    assert not wrong.ok
+    # exactly at the kink there is no side of w: still a kink, inconclusive
+    at_kink = w - X[0] * (X[0] @ w) / (X[0] @ X[0])
+    assert check_gradient(loss, grad, at_kink).kind == "kink"

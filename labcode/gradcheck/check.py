@@ -12,10 +12,19 @@ from labcode._checks import (
     require_callable,
     require_positive_step,
 )
-from labcode.gradcheck.diagnosis import MAX_NOISE_TOLERANCE, NOISE_MULTIPLE, _diagnose, _verdict_within_noise
+from labcode.gradcheck.diagnosis import (
+    KINK_PROBES,
+    MAX_NOISE_TOLERANCE,
+    NOISE_MULTIPLE,
+    _diagnose,
+    _kink_beside_w,
+    _kink_beside_w_note,
+    _kinks,
+    _verdict_within_noise,
+)
 from labcode.gradcheck.parameters import _analytic, _entries, _exception_text, _low_precision, _Params, _Stop
-from labcode.gradcheck.probes import _coordinate_probes, _direction_probes, _Evaluator, _Probes
-from labcode.gradcheck.result import SHOWN, GradCheckResult, relative_error
+from labcode.gradcheck.probes import _adapted, _coordinate_probes, _direction_probes, _Evaluator, _Probes
+from labcode.gradcheck.result import SHOWN, GradCheckResult, _num, relative_error
 
 
 def _require_count(value: Any, name: str, minimum: int) -> int:
@@ -57,6 +66,37 @@ def _checked_text(params: _Params, mode: str, n_directions: int, seed: int, max_
         else:
             pieces.append(f"{n_directions} random directions in {name} (seed {seed})")
     return f"{', '.join(pieces)}: {_entries(params)} > max_coordinates={max_coordinates}"
+
+
+def _adapted_note(step: float, size: float) -> str:
+    """Why the numerical gradient needed numdiff's adaptive steps: steps too large, or noise in f."""
+    if step > 1e-4:  # the default step 3e-6 * max(1, |w_i|) reaches this only for |w_i| > 30
+        why = f"the default steps, up to {_num(step)}, are too large for how fast f changes at |w| up to {_num(size)}"
+    else:
+        why = "f seems to compute in a lower precision inside (float32?), which the steps 3e-6 amplify"
+    return (
+        f"; note: the differences at the default steps h and 2h disagreed far beyond f's float64 rounding "
+        f"({why}), so the numerical gradient used numdiff's adaptive steps (method='adaptive')"
+    )
+
+
+def _kinks_explain(
+    fx: _Evaluator, params: _Params, probes: _Probes, adapted: _Probes, rtol: float, mode: str
+) -> bool:
+    """Whether the coordinates that still disagree after adaptive differencing all sit on kinks.
+
+    At a kink the central difference is linear in h, so its gap between h and 2h looks like truncation,
+    and Ridders' method settles on the mean of the two slopes: that is no reason to adapt.
+    """
+    a, n = adapted.analytic, adapted.numerical
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
+    if mode != "coordinates" or scale == 0:
+        return False
+    tol = max(rtol, min(NOISE_MULTIPLE * adapted.noise / scale, MAX_NOISE_TOLERANCE))
+    bad = np.flatnonzero(np.abs(a - n) > tol * scale)
+    if bad.size == 0:
+        return False
+    return len(_kinks(fx, params, adapted, bad, tol * scale)) == min(bad.size, KINK_PROBES)
 
 
 def check_gradient(
@@ -142,15 +182,54 @@ def check_gradient(
 
     a, n = probes.analytic, probes.numerical
     scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
-    error = relative_error(a, n)
     noise = float(probes.noise / scale) if scale > 0 else 0.0
+    cause, notes = "rounding", ""
+    if h is None and not f_low and scale > 0 and NOISE_MULTIPLE * noise > tolerance:
+        # The gap between steps h and 2h is far above f's rounding: the default step is too large for f
+        # (truncation, as for sin(w) at |w| = 1e6), or f is noisy. numdiff's adaptive steps tell which.
+        rounding_noise = float(np.max(rounding / probes.steps)) / scale
+        if noise > NOISE_MULTIPLE * rounding_noise:
+            adapted = _adapted(fx, params, probes, mode)
+            if adapted is None:
+                cause = "truncation"
+            elif _kinks_explain(fx, params, probes, adapted, tolerance, mode):
+                pass  # at a kink the gap is no truncation: the kink diagnosis below says what it is
+            else:
+                default_steps = probes.steps
+                probes, n = adapted, adapted.numerical
+                scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
+                noise = float(probes.noise / scale) if scale > 0 else 0.0
+                cause = "unsettled" if NOISE_MULTIPLE * noise > tolerance else "rounding"
+                notes = _adapted_note(float(np.max(default_steps)), float(np.max(np.abs(params.x))))
+    error = relative_error(a, n)
+    base_tolerance = tolerance
     tolerance = float(max(tolerance, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE)))
     ok = bool(error <= tolerance)
-    if ok or (NOISE_MULTIPLE * noise > MAX_NOISE_TOLERANCE and error <= NOISE_MULTIPLE * noise):
-        kind, diagnosis = _verdict_within_noise(ok, error, tolerance, noise, scale, f_dtype, grad_low)
+    within_noise = NOISE_MULTIPLE * noise > MAX_NOISE_TOLERANCE and error <= NOISE_MULTIPLE * noise
+    if not ok and not within_noise and mode == "coordinates":
+        found = _kink_beside_w(fx, params, probes, tolerance, scale)
+        if found is not None:  # a right grad next to a kink: compare it with the slope on w's side
+            n = n.copy()
+            for i, _, _, side in found:
+                n[i] = side
+            # the gaps between h and 2h were the kink's, not noise: what is left is f's rounding
+            noise = float(np.max(rounding / probes.steps)) / scale
+            probes = probes._replace(numerical=n, noise=noise * scale)
+            tolerance = float(max(base_tolerance, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE)))
+            error = relative_error(a, n)
+            ok = bool(error <= tolerance)
+            notes += _kink_beside_w_note(found, params)
+    if ok or within_noise:
+        kind, diagnosis = _verdict_within_noise(ok, error, tolerance, noise, scale, f_dtype, grad_low, cause)
         factor, wrong_parts = None, ()
     else:
         kind, diagnosis, factor, wrong_parts = _diagnose(probes, params, fx, tolerance, scale, mode)
+        if grad_low:
+            notes += (
+                "; note: grad returns float32, good to ~7 significant digits only: if the pattern above does "
+                "not explain the error, compute grad in float64 and check again"
+            )
+    diagnosis += notes
     return GradCheckResult(
         ok=ok,
         kind=kind,

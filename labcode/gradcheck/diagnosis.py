@@ -59,10 +59,22 @@ KINK_PROBES = 20  # at most this many disagreeing coordinates are tested for a k
 
 
 def _verdict_within_noise(
-    ok: bool, error: float, tolerance: float, noise: float, scale: float, f_dtype: np.dtype, grad_low: bool
+    ok: bool,
+    error: float,
+    tolerance: float,
+    noise: float,
+    scale: float,
+    f_dtype: np.dtype,
+    grad_low: bool,
+    cause: str = "rounding",
 ) -> tuple[str, str]:
     """Kind and diagnosis when grad agrees with the numerical gradient within its noise (or the noise
-    is too large to tell): "ok", or "noisy" with the likely reason for the noise."""
+    is too large to tell): "ok", or "noisy" with the likely reason for the noise.
+
+    ``cause`` is what the probes found the noise to be: "rounding" (f's values, the usual case),
+    "truncation" (the default step is too large for how fast f changes, and there were too many
+    probes to re-difference them) or "unsettled" (even numdiff's adaptive steps found no stable value).
+    """
     numbers = f"max relative error {_fmt(error)}, tolerance {_fmt(tolerance)}, expected noise {_fmt(noise)}"
     if ok and not _low_precision(f_dtype) and NOISE_MULTIPLE * noise <= NOISY_LEVEL:
         note = "; note: grad returns float32, good to ~7 digits only" if grad_low else ""
@@ -70,6 +82,16 @@ def _verdict_within_noise(
     if _low_precision(f_dtype):
         reason = (
             f"f returns {f_dtype}, so its finite differences carry only a few digits; compute f in float64"
+        )
+    elif cause == "truncation":
+        reason = (
+            "the default steps (3e-6 * max(1, |w_i|)) are too large for how fast f changes here: this is "
+            "truncation error, not noise; pass a smaller h (e.g. h=1e-5) to check grad"
+        )
+    elif cause == "unsettled":
+        reason = (
+            "f's finite differences do not settle at any step, even numdiff's adaptive ones: f is noisy "
+            "(float32 inside? cancellation?) or not smooth near w; try another w"
         )
     elif noise >= 0.1:
         reason = (
@@ -369,3 +391,58 @@ def _diagnose(
         if stories:
             text += "; " + "; ".join(stories)
     return _Verdict("wrong", text + kink_note + directions_note)
+
+
+def _slope_on_ws_side(fx: _Evaluator, x: np.ndarray, i: int, step: float, tol_abs: float) -> float | None:
+    """The slope of f at w along coordinate i when a kink lies within ``step`` of w but not at w.
+
+    One-sided differences at steps far below ``step`` (1e-3 and 1e-5 of it) stay on w's side of a kink
+    that is not exactly at w: there the left and right slopes agree, and their mean is the slope grad
+    must have. A kink exactly at w keeps them apart at every step: None.
+    """
+    e = np.zeros(x.size)
+    e[i] = 1.0
+    for small in (1e-3 * step, 1e-5 * step):
+        try:
+            left, right = (_derivative_along(fx, x, e, small, m) for m in ("backward", "forward"))
+        except (_Stop, ValueError):  # f not finite there, or a step below the float spacing
+            return None
+        rounding = 4 * np.finfo(np.float64).eps * abs(fx(x)) / small
+        if abs(left - right) <= tol_abs + rounding:
+            return 0.5 * (left + right)
+    return None
+
+
+def _kink_beside_w(
+    fx: _Evaluator, params: _Params, probes: _Probes, tol: float, scale: float
+) -> list[tuple[int, float, float, float]] | None:
+    """(coordinate, left slope, right slope, slope on w's side) for every disagreeing coordinate, when
+    each sits within a step of a kink and grad matches the slope on w's side there; else None.
+
+    A ReLU whose pre-activation is 1e-8 from 0 puts a kink inside the central difference's step: the
+    difference averages the two slopes, while a right grad has the slope on w's side.
+    """
+    bad_idx = np.flatnonzero(np.abs(probes.analytic - probes.numerical) > tol * scale)
+    if bad_idx.size == 0 or bad_idx.size > KINK_PROBES:
+        return None
+    found = []
+    for i in bad_idx:
+        slopes = _is_kink(fx, params.x, int(i), float(probes.steps[i]), tol * scale)
+        if slopes is None:
+            return None
+        side = _slope_on_ws_side(fx, params.x, int(i), float(probes.steps[i]), tol * scale)
+        if side is None or abs(probes.analytic[i] - side) > tol * max(scale, abs(side)):
+            return None
+        found.append((int(i), *slopes, side))
+    return found
+
+
+def _kink_beside_w_note(found: list[tuple[int, float, float, float]], params: _Params) -> str:
+    i, left, right, side = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return (
+        f"; note: f has a kink within the finite-difference step of w at {params.label(i)}{more}: its slope "
+        f"is {_num(left)} from the left and {_num(right)} from the right, and grad matches the slope on w's "
+        f"side ({_num(side)}), which one-sided differences at smaller steps measure; the central difference "
+        "straddles the kink"
+    )

@@ -201,3 +201,49 @@ def _direction_probes(
         steps_arr,
         tuple(directions),
     )
+
+
+# Re-differencing with numdiff's adaptive steps costs up to ~26 evaluations per probe: only this many.
+ADAPT_LIMIT = 2000
+
+
+def _adapted(fx: _Evaluator, params: _Params, probes: _Probes, mode: str) -> _Probes | None:
+    """The probes again, each by ``numdiff.derivative(..., method="adaptive")``, when the default steps
+    were too large for f (truncation, not noise: sin(w) at |w| = 1e6 has a step of 3).
+
+    Ridders' method picks each probe's steps from f and estimates its error, so the noise becomes the
+    largest of those estimates. A probe whose f leaves its domain at the adaptive steps keeps its old
+    value and noise. None when there are more than ADAPT_LIMIT probes (the caller then only names the
+    cause). The steps kept for the kink test are capped at 1e-4 (f may vary on the scale 1).
+    """
+    m = probes.analytic.size
+    if m > ADAPT_LIMIT:
+        return None
+    x = params.x
+    numerical = probes.numerical.copy()
+    errors = np.full(m, probes.noise)
+    for k in range(m):
+        if mode == "coordinates":
+
+            def along(t: float, k: int = k) -> float:
+                point = x.copy()
+                point[k] = t
+                return fx(point)
+
+            start = float(x[k])
+        else:
+            v = np.zeros(x.size)
+            v[params.slice(int(probes.part[k]))] = probes.directions[k]
+
+            def along(t: float, v: np.ndarray = v) -> float:
+                return fx(x + t * v)
+
+            start = 0.0
+        try:
+            result = numdiff.derivative(along, start, method="adaptive", full_output=True)
+        except _Stop:
+            continue
+        numerical[k], errors[k] = result.value, result.error_estimate
+    floor = 1e6 * np.spacing(np.abs(x[:m] if mode == "coordinates" else np.zeros(m)))
+    steps = np.minimum(probes.steps, np.maximum(1e-4, floor))
+    return probes._replace(numerical=numerical, noise=float(np.max(errors)), steps=steps)
