@@ -1,8 +1,8 @@
-"""The grader: a handful of notebooks through real kernels, everything else in-process.
+"""The grader: a handful of notebooks through real sandboxes, everything else in-process.
 
-Kernels cost 1-2 s each, so one module-scoped folder of submissions (the answer key for both labs, a planted
+A sandboxed run costs about 1-2 s, so one module-scoped folder of submissions (the answer key for both labs, a planted
 bug, a notebook broken in several ways at once, and one that is not JSON) is graded once, and the tests read
-its reports and its CSV. Time-outs, dead kernels and the command line get one notebook each.
+its reports and its CSV. Time-outs, dead processes and the command line get one notebook each.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from conftest import ROOT, load_yaml
 from lab_solutions import lab1_bugs, lab1_gradients, lab2_autodiff, lab2_bugs
 from lab_solutions._planted import fill_notebook, solution_sources
 
-from labcode import grade
+import labcode.grade
 from labcode.grade import GradeReport, TaskGrade, grade_folder, grade_notebook, identify_lab, main, write_csv
-from labcode.labs import LABS, autodiff, gradients
+from labcode.grade import notebook as reading
+from labcode.labs import LABS, Verdict, autodiff, gradients
 
 LAB1 = ROOT / "book" / "labs" / "lab1_gradients.ipynb"
 LAB2 = ROOT / "book" / "labs" / "lab2_autodiff.ipynb"
@@ -235,10 +236,10 @@ def test_exits_and_dead_kernels_are_survived(tmp_path):
     nbformat.write(nb, path)
     report = grade_notebook(path, timeout=30, seed=5)
     hessian = task(report, "hessian")
-    assert hessian.status == "error" and "stopped the kernel" in hessian.message
+    assert hessian.status == "error" and "stopped the notebook's process" in hessian.message
     assert [t.key for t in report.tasks if not t.solved] == ["hessian"], report.to_text()
     problems = "\n".join(report.problems)
-    assert re.search(r'cell \d+ \("import os"\) stopped the kernel .*; it was skipped', problems)
+    assert re.search(r'cell \d+ \("import os"\) stopped the notebook.s process .*; it was skipped', problems)
     assert re.search(r'cell \d+ \("import sys"\) called sys\.exit\(\)', problems)
 
 
@@ -272,8 +273,8 @@ def test_the_committed_starter_is_in_its_todo_state(lab_key):
         assert re.search(rf"^# {t.todo}\b", code, re.M), f"no `# {t.todo}` line"
         for name in t.functions:
             assert re.search(rf"^(def|class) {name}\b", code, re.M), f"{name} is not defined in a TODO cell"
-    assert grade._missing_todos(nb, lab) == []
-    assert grade._checkpoints(nb, lab) == dict.fromkeys(lab.checkpoints, False)
+    assert reading.missing_todos(nb, lab) == []
+    assert reading.checkpoints(nb, lab) == dict.fromkeys(lab.checkpoints, False)
     outputs = [
         "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in c.outputs)
         for c in nb.cells
@@ -287,7 +288,7 @@ def test_the_committed_starter_is_in_its_todo_state(lab_key):
 def test_filling_a_starter_keeps_its_todo_lines():
     for lab_key in STARTERS:
         nb = solved(lab_key)
-        assert grade._missing_todos(nb, LABS[lab_key]) == []
+        assert reading.missing_todos(nb, LABS[lab_key]) == []
         assert "NotImplementedError" not in "".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
@@ -345,14 +346,16 @@ def test_checkpoint_answers_need_three_words_and_stop_at_the_next_question():
             "> **Checkpoint 4b.** a question with many words in it\n\n**Your answer to checkpoint 5a:** memory"
         )
     )
-    found = grade._checkpoints(nb, autodiff.LAB)
+    found = reading.checkpoints(nb, autodiff.LAB)
     assert found == {"1a": True, "3a": False, "4a": True, "4b": False, "5a": False}
 
 
 def report_of(statuses, **kwargs):
     tasks = [
         TaskGrade(
-            t.key, t.label, t.points if s == "solved" else 0, t.points, s, "msg | with a pipe", "a hint"
+            Verdict(t.key, t.label, s, "msg | with a pipe", "a hint"),
+            t.points if s == "solved" else 0,
+            t.points,
         )
         for t, s in zip(gradients.LAB.tasks, statuses, strict=True)
     ]
@@ -390,7 +393,7 @@ def test_main_exit_codes_and_formats_without_kernels(monkeypatch, tmp_path, caps
     good.write_text("{}")
     bad.write_text("{}")
     fake = {good.name: report_of(["solved"] * 5), bad.name: report_of(["solved"] * 4 + ["wrong"])}
-    monkeypatch.setattr(grade, "grade_notebook", lambda path, **kw: fake[path.name])
+    monkeypatch.setattr(labcode.grade, "grade_notebook", lambda path, **kw: fake[path.name])
     assert main([str(good)]) == 0
     assert main([str(good), str(bad), "--json"]) == 1
     out = capsys.readouterr().out
@@ -412,9 +415,9 @@ def test_csv_for_mixed_labs_and_unreadable_files(tmp_path):
 
 
 def test_student_ids():
-    assert grade._student_id(ROOT / "subs" / "alice.ipynb", ROOT / "subs") == "alice"
-    assert grade._student_id(ROOT / "subs" / "bo" / "book" / "labs" / "lab1.ipynb", ROOT / "subs") == "bo"
-    assert grade._student_id(ROOT / "lab1_gradients.ipynb", None) == "lab1_gradients"
+    assert reading.student_id(ROOT / "subs" / "alice.ipynb", ROOT / "subs") == "alice"
+    assert reading.student_id(ROOT / "subs" / "bo" / "book" / "labs" / "lab1.ipynb", ROOT / "subs") == "bo"
+    assert reading.student_id(ROOT / "lab1_gradients.ipynb", None) == "lab1_gradients"
 
 
 def test_the_grading_workflow_grades_changed_labs_with_least_privilege():

@@ -1,0 +1,208 @@
+"""Grade reports and their formats: a table of text, Markdown (for a job summary), JSON, and CSV for a folder."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from labcode.labs import Verdict
+
+__all__ = ["GradeReport", "TaskGrade", "write_csv"]
+
+
+@dataclass(frozen=True)
+class TaskGrade:
+    """One task's grade: the verdict of its check (:class:`labcode.labs.Verdict`) and the points it earns."""
+
+    verdict: Verdict
+    points: int
+    max_points: int
+
+    @property
+    def key(self) -> str:
+        return self.verdict.task
+
+    @property
+    def title(self) -> str:
+        return self.verdict.title
+
+    @property
+    def status(self) -> str:
+        return self.verdict.status
+
+    @property
+    def message(self) -> str:
+        return self.verdict.message
+
+    @property
+    def hint(self) -> str:
+        return self.verdict.hint
+
+    @property
+    def kind(self) -> str | None:
+        return self.verdict.kind
+
+    @property
+    def factor(self) -> float | None:
+        return self.verdict.factor
+
+    @property
+    def solved(self) -> bool:
+        return self.verdict.solved
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verdict's fields (its ``seed`` left out: the report has it), plus points and max_points."""
+        out = {k: v for k, v in self.verdict.to_dict().items() if k != "seed"}
+        return {**out, "points": self.points, "max_points": self.max_points}
+
+
+@dataclass
+class GradeReport:
+    """The grade of one notebook: its tasks, the lab-sheet rules, and how it was graded.
+
+    ``problems`` lists what went wrong while running the notebook (a cell that raised, timed out or
+    killed the kernel; a deleted TODO line). ``checkpoints`` maps each checkpoint question to whether it
+    was answered. ``error`` is set when the notebook could not be graded at all.
+    """
+
+    path: str
+    student: str
+    lab: str | None
+    lab_title: str
+    seed: int
+    tasks: list[TaskGrade] = field(default_factory=list)
+    checkpoints: dict[str, bool] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    identified_by: str = ""
+
+    @property
+    def points(self) -> int:
+        return sum(t.points for t in self.tasks)
+
+    @property
+    def max_points(self) -> int:
+        return sum(t.max_points for t in self.tasks)
+
+    @property
+    def passed(self) -> bool:
+        """Every task solved (what the exit code of the command line reports)."""
+        return self.error is None and bool(self.tasks) and all(t.solved for t in self.tasks)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["tasks"] = [t.to_dict() for t in self.tasks]
+        out.update(points=self.points, max_points=self.max_points, passed=self.passed)
+        return out
+
+    def _who(self) -> str:
+        """' · student alice', unless the student id is just the file's name (a single graded notebook)."""
+        return "" if self.student == Path(self.path).stem else f" · student {self.student}"
+
+    def _checkpoint_line(self) -> str:
+        if not self.checkpoints:
+            return ""
+        answered = [k for k, v in self.checkpoints.items() if v]
+        missing = [k for k, v in self.checkpoints.items() if not v]
+        text = f"{len(answered)} of {len(self.checkpoints)} answered"
+        return text + (f"; unanswered: {', '.join(missing)}" if missing else "")
+
+    def to_text(self) -> str:
+        """The per-task table (task, points, verdict, hint), the total, and the notes."""
+        lines = [
+            f"{Path(self.path).name}{self._who()} · {self.lab_title or 'unknown lab'} · seed {self.seed}"
+        ]
+        if self.error:
+            lines.append(f"not graded: {self.error}")
+        rows = [("task", "points", "verdict", "hint")]
+        for t in self.tasks:
+            detail = " ".join(part for part in (t.message, f"Hint: {t.hint}" if t.hint else "") if part)
+            rows.append((t.title, f"{t.points}/{t.max_points}", t.status, detail))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for row in rows:
+            lines.append(
+                "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
+            )
+        lines.append(f"total {self.points}/{self.max_points}")
+        if self.checkpoints:
+            lines.append(
+                f"checkpoint questions (answered in words, not graded automatically): {self._checkpoint_line()}"
+            )
+        lines += [f"note: {p}" for p in self.problems]
+        return "\n".join(line.rstrip() for line in lines)
+
+    def to_markdown(self) -> str:
+        """The same as :meth:`to_text`, as Markdown (for $GITHUB_STEP_SUMMARY)."""
+
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|").replace("\n", " ")
+
+        status = "passed" if self.passed else "not passed yet"
+        lines = [
+            f"### {cell(Path(self.path).name)}: {self.points}/{self.max_points} ({status})",
+            "",
+            f"{cell(self.lab_title or 'unknown lab')}{cell(self._who())} · seed {self.seed}",
+            "",
+        ]
+        if self.error:
+            lines += [f"**Not graded:** {cell(self.error)}", ""]
+        if self.tasks:
+            lines += ["| task | points | verdict | hint |", "|---|---|---|---|"]
+            for t in self.tasks:
+                mark = "✅" if t.solved else "·" if t.status == "not attempted" else "❌"
+                detail = cell(t.message) + (f"<br>*Hint:* {cell(t.hint)}" if t.hint else "")
+                lines.append(
+                    f"| {cell(t.title)} | {t.points}/{t.max_points} | {mark} {t.status} | {detail} |"
+                )
+            lines += ["", f"**Total: {self.points}/{self.max_points}**"]
+        if self.checkpoints:
+            lines += ["", f"Checkpoint questions (not graded automatically): {cell(self._checkpoint_line())}"]
+        if self.problems:
+            lines += ["", "Notes:", ""] + [f"- {cell(p)}" for p in self.problems]
+        return "\n".join(lines) + "\n"
+
+
+def write_csv(reports: Sequence[GradeReport], path: str | Path) -> None:
+    """One row per notebook: student, lab, points, max_points, one column of points per task, and notes."""
+    task_columns: list[str] = []
+    for report in reports:
+        for t in report.tasks:
+            column = f"{report.lab}:{t.key}"
+            if column not in task_columns:
+                task_columns.append(column)
+    header = [
+        "student",
+        "lab",
+        "points",
+        "max_points",
+        "passed",
+        *task_columns,
+        "checkpoints_answered",
+        "notes",
+        "file",
+        "seed",
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for r in reports:
+            points = {f"{r.lab}:{t.key}": t.points for t in r.tasks}
+            answered = sum(r.checkpoints.values())
+            notes = "; ".join(([r.error] if r.error else []) + r.problems)
+            writer.writerow(
+                [
+                    r.student,
+                    r.lab or "",
+                    r.points,
+                    r.max_points,
+                    int(r.passed),
+                    *(points.get(c, "") for c in task_columns),
+                    f"{answered}/{len(r.checkpoints)}" if r.checkpoints else "",
+                    notes,
+                    r.path,
+                    r.seed,
+                ]
+            )
