@@ -281,3 +281,51 @@ def test_the_linked_functions_are_the_public_engine():
     assert {id(n) for n in nodes[-2:]} == {id(x), id(y)}, "and the inputs, made first, last"
     grads = reverse.backpropagate(nodes, np.float64(1.0))
     np.testing.assert_array_equal(grads[id(x)], np.full((3, 1), 4.0))  # unbroadcast: each x_i used 4 times
+
+
+# --- the cheat sheet's default steps against numdiff.STEP_FACTORS ------------------------------------------
+
+EPS = float(np.finfo(float).eps)
+# The LaTeX the cheat sheet writes a step factor with, and its value.
+STEP_EXPRESSIONS = {
+    r"\sqrt{\varepsilon}": math.sqrt(EPS),
+    r"\frac12\varepsilon^{1/3}": 0.5 * EPS ** (1 / 3),
+    r"\varepsilon^{1/4}": EPS**0.25,
+    r"10^{-20}": 1e-20,
+    r"\frac{1}{16}": 1 / 16,
+}
+STEP_METHOD_OF_ROW = {
+    "forward": "forward",
+    "backward": "backward",
+    "central": "central",
+    "complex step": "complex",
+    "Richardson": "richardson",
+    "second difference": "second",
+}
+
+
+def test_cheat_sheet_default_steps_are_numdiffs():
+    text = (ROOT / "book" / "appendix" / "cheatsheet.md").read_text()
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| method (evaluations) |"))
+    seen = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        name = re.sub(r"\s*\(.*\)$", "", cells[0])
+        step = re.match(r"\$([^$]*)\$", cells[2])
+        assert name in STEP_METHOD_OF_ROW and step, f"cannot read the row {cells[0]!r}: {cells[2]!r}"
+        actual = numdiff.STEP_FACTORS[STEP_METHOD_OF_ROW[name]]
+        symbol, _, approx = step.group(1).partition(r"\approx")
+        assert symbol.strip() in STEP_EXPRESSIONS, f"{name}: cannot read the step {symbol.strip()!r}"
+        assert STEP_EXPRESSIONS[symbol.strip()] == pytest.approx(actual, rel=1e-12), (
+            f"{name}: the cheat sheet's step {symbol.strip()} is not numdiff's {actual:.3g}"
+        )
+        if approx:
+            mantissa, exponent = re.fullmatch(r"\s*([\d.]+) \\times 10\^\{(-?\d+)\}\s*", approx).groups()
+            assert float(mantissa) * 10.0 ** int(exponent) == pytest.approx(actual, rel=0.05), (
+                f"{name}: {approx.strip()} is not about {actual:.2g}"
+            )
+        seen.add(name)
+    assert seen == set(STEP_METHOD_OF_ROW)
