@@ -180,6 +180,8 @@ async () => {
   await document.fonts.ready;
   const article = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
   const images = [...article.querySelectorAll("img")];
+  // What the page declares, before the probe makes every image load now to measure it.
+  const declared = images.map((img) => Object.fromEntries(["width", "height", "loading"].map((a) => [a, img.getAttribute(a)])));
   for (const img of images) {
     img.loading = "eager";
     try {
@@ -255,13 +257,13 @@ async () => {
     untypesetMath: mathNodes.filter((n) => !n.querySelector(".katex")).map((n) => n.textContent.slice(0, 80)),
     mathErrors: [...document.querySelectorAll(".katex-error")].map((e) => e.title || e.textContent),
     proseText: prose.textContent,
-    images: images.map((img) => ({
+    images: images.map((img, i) => ({
       src: img.getAttribute("src"),
       alt: img.getAttribute("alt"),
       width: img.naturalWidth,
       height: img.naturalHeight,
       shownWidth: img.getBoundingClientRect().width,
-      attributes: Object.fromEntries(["width", "height", "loading"].map((a) => [a, img.getAttribute(a)])),
+      attributes: declared[i],
       ...(img.naturalWidth > 0 ? legibility(img) : {}),
     })),
     scrollWidth: document.scrollingElement.scrollWidth,

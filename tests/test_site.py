@@ -9,6 +9,8 @@ _build/screenshots/.
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import io
 import queue
 import re
@@ -19,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import read_notebook, toc_notebooks
 from site_helpers import (
     CHROMIUM_ARGS,
     PROBE_JS,
@@ -405,6 +408,77 @@ def test_live_code_fetches_thebe_only_when_clicked(site, chapter):
     assert visit.live_code_request is not None, "no Live Code button on the chapter"
     assert visit.live_code_request, "clicking Live Code requested no Thebe script"
     assert urlsplit(visit.live_code_request).hostname != "127.0.0.1", visit.live_code_request
+
+
+# --- figures and weight ------------------------------------------------------------------------------------------
+
+# The figure standard (labcode.plots.style): the smallest text of every figure is at least DESKTOP_TEXT_PX CSS px at
+# the 1280 px desktop column. On a phone the figure shrinks with the column; the rule there is PHONE_TEXT_PX, which a
+# 1.5x pinch-zoom (sharp: figures are stored at 2x) brings to 9 px.
+DESKTOP_TEXT_PX = 9.0
+PHONE_TEXT_PX = 6.0
+# Everything a chapter page loads (HTML, CSS, scripts, fonts, figures), compressed as GitHub Pages sends it.
+CHAPTER_PAGE_BYTES = 800_000
+
+
+@functools.cache
+def stored_figures() -> dict[str, dict]:
+    """Every PNG the notebooks store, by the name myst-nb gives its file (the SHA-256 of its bytes): its output
+    metadata (CSS width and height, smallest_text_px; labcode.plots.figure_png) and where it comes from."""
+    figures = {}
+    for path in toc_notebooks():
+        for index, cell in enumerate(read_notebook(path).cells):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {}).get("image/png")
+                if data:
+                    digest = hashlib.sha256(base64.b64decode(data)).hexdigest()
+                    figures[digest] = {
+                        **output.get("metadata", {}).get("image/png", {}),
+                        "cell": f"{path.stem}[{index}]",
+                    }
+    return figures
+
+
+@pytest.mark.parametrize(("mode", "smallest"), [("desktop", DESKTOP_TEXT_PX), ("phone", PHONE_TEXT_PX)])
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))
+def test_figure_text_is_legible_where_the_figure_is_shown(site, chapter, mode, smallest):
+    """A figure's smallest text, in CSS px as the reader sees it: its size in the figure (from its font sizes, at
+    the figure's CSS width) times the width the browser shows the figure at over that CSS width."""
+    figures = stored_figures()
+    problems = []
+    for img in site.visit(chapter, mode).facts["images"]:
+        name = img["src"].rsplit("/", 1)[-1].split(".")[0]
+        figure = figures.get(name)
+        if figure is None or "smallest_text_px" not in figure:
+            problems.append(
+                f"{img['src']}: not a figure drawn by labcode.notebook.setup()'s standard (re-execute it)"
+            )
+            continue
+        shown = figure["smallest_text_px"] * img["shownWidth"] / figure["width"]
+        if shown < smallest:
+            problems.append(
+                f"{figure['cell']}: smallest text {shown:.1f} px at {img['shownWidth']:.0f} px wide (needs {smallest})"
+            )
+        if abs(img["width"] - 2 * figure["width"]) > 1:
+            problems.append(
+                f"{figure['cell']}: {img['width']} px stored for {figure['width']} CSS px (not 2x)"
+            )
+        attributes = img["attributes"]
+        if attributes["loading"] != "lazy" or not (attributes["width"] and attributes["height"]):
+            problems.append(f"{figure['cell']}: the <img> is not lazy with width and height: {attributes}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))
+def test_chapter_page_weight(site, chapter, capsys):
+    loaded = site.visit(chapter, "desktop").bytes_loaded
+    with capsys.disabled():
+        print(
+            f"\n{chapter}: {loaded / 1000:.0f} kB loaded, compressed (limit {CHAPTER_PAGE_BYTES / 1000:.0f} kB)"
+        )
+    assert 0 < loaded <= CHAPTER_PAGE_BYTES, (
+        f"{chapter} loads {loaded} bytes (compressed), over {CHAPTER_PAGE_BYTES}"
+    )
 
 
 # --- the probe can fail ------------------------------------------------------------------------------------------------

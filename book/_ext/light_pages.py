@@ -10,11 +10,14 @@ After the build, each written page is edited in place:
   the figure's output metadata, see ``labcode.plots.figure_png``, or the file's own size), so the page does not
   shift when an image arrives and images below the fold wait until the reader scrolls.
 
+- the dozen stylesheets of a page become one file (without the rules of Font Awesome icons no page uses).
+
 A page that renders math with a KaTeX error (red source text instead of math) fails the build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 from pathlib import Path
@@ -77,13 +80,70 @@ def lighten_page(html: str, page: Path) -> str:
     return IMG.sub(lambda m: lighten_img(m.group(0), page), html)
 
 
+STYLESHEET = re.compile(
+    r'<link (?=[^>]*rel="stylesheet")[^>]*href="([^"]*_static/[^"?]+)(?:\?[^"]*)?"[^>]*>\s*'
+)
+CSS_IMPORT = re.compile(r'@import\s+(?:url\()?"([^"]+)"\)?\s*;')
+CSS_URL = re.compile(r"url\((['\"]?)(?!data:|https?:|#)([^'\")]+)\1\)")
+# One Font Awesome rule, e.g. .fa-bars:before,.fa-navicon:before{content:"\f0c9"}
+ICON_RULE = re.compile(r'((?:\.fa-[a-z0-9-]+:(?:before|after),?)+)\{content:"[^"]*"\}')
+ICON_NAME = re.compile(r"\bfa-[a-z0-9-]+")
+
+
+def _css_text(static: Path, name: str) -> str:
+    """A stylesheet of _static with its @imports inlined and its url()s made relative to _static itself."""
+    path = static / name
+    text = path.read_text(encoding="utf-8")
+    text = CSS_IMPORT.sub(
+        lambda m: _css_text(static, (path.parent / m.group(1)).resolve().relative_to(static).as_posix()), text
+    )
+
+    def rebase(match: re.Match) -> str:
+        target = (path.parent / match.group(2)).resolve()
+        return f"url({match.group(1)}{target.relative_to(static.resolve()).as_posix()}{match.group(1)})"
+
+    return CSS_URL.sub(rebase, text)
+
+
+def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
+    """Replace each page's dozen stylesheets (a round trip each before the first paint) by one file, the same for
+    every page with the same list, without the Font Awesome rules of icons no page or script uses."""
+    static = (outdir / "_static").resolve()
+    used = set()
+    for path in [*pages, *(js for js in static.rglob("*.js") if "fontawesome" not in js.name)]:
+        used.update(ICON_NAME.findall(path.read_text(encoding="utf-8", errors="replace")))
+
+    def keep_used_icons(match: re.Match) -> str:
+        names = re.findall(r"\.(fa-[a-z0-9-]+):", match.group(1))
+        return match.group(0) if used.intersection(names) else ""
+
+    bundles: dict[tuple[str, ...], str] = {}
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        head, sep, body = html.partition("</head>")
+        links = STYLESHEET.findall(head)
+        if len(links) < 2 or not sep:
+            continue
+        names = tuple(link.split("_static/", 1)[1] for link in links)
+        if names not in bundles:
+            css = "\n".join(f"/* {name} */\n{_css_text(static, name)}" for name in names)
+            css = ICON_RULE.sub(keep_used_icons, css)
+            bundles[names] = f"bundle-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+            (static / bundles[names]).write_text(css, encoding="utf-8")
+        prefix = links[0].split("_static/", 1)[0]
+        at = STYLESHEET.search(head).start()
+        bundle = f'<link rel="stylesheet" href="{prefix}_static/{bundles[names]}" />\n'
+        page.write_text(head[:at] + bundle + STYLESHEET.sub("", head[at:]) + sep + body, encoding="utf-8")
+
+
 def _lighten_site(app: Any, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    for page in outdir.rglob("*.html"):
-        if page.relative_to(outdir).parts[0] in ("_static", "_sources"):
-            continue
+    pages = [
+        p for p in outdir.rglob("*.html") if p.relative_to(outdir).parts[0] not in ("_static", "_sources")
+    ]
+    for page in pages:
         html = page.read_text(encoding="utf-8")
         if 'class="katex-error"' in html:
             errors = re.findall(r'class="katex-error"[^>]*title="([^"]*)"', html)
@@ -91,6 +151,7 @@ def _lighten_site(app: Any, exception: Exception | None) -> None:
         lighter = lighten_page(html, page)
         if lighter != html:
             page.write_text(lighter, encoding="utf-8")
+    bundle_stylesheets(outdir, pages)
 
 
 def setup(app: Any) -> dict[str, Any]:

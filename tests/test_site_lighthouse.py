@@ -1,0 +1,121 @@
+"""Lighthouse on the built site, served gzip-compressed like GitHub Pages: the home page, two chapters and a lab,
+each audited once as a phone on a slow 4G network (Lighthouse's default: simulated throttling, mobile), against
+the targets of issue 15. The scores are printed in the test output.
+
+Lighthouse is an npm package pinned in book/_ext/package-lock.json: `npm ci --prefix book/_ext` installs it
+(`make test` does). It drives the same Chromium as the other site tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import ROOT, toc_files
+from site_helpers import chromium_executable, toc_chapter_pages, toc_pages
+
+LIGHTHOUSE = ROOT / "book" / "_ext" / "node_modules" / "lighthouse" / "cli" / "index.js"
+INSTALL_LIGHTHOUSE = "npm ci --prefix book/_ext"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+TARGETS = {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100}
+MAX_LAYOUT_SHIFT = 0.05
+
+
+def audited_pages() -> list[str]:
+    """The home page, the first chapter, the longest chapter (the most math, code and figures) and the first lab."""
+    chapters = [p for p in toc_chapter_pages() if "/labs/" not in p]
+    labs = [p for p in toc_chapter_pages() if "/labs/" in p]
+    longest = max(
+        chapters, key=lambda p: len(json.dumps(json.loads((ROOT / p.replace(".html", ".ipynb")).read_text())))
+    )
+    return list(dict.fromkeys([toc_pages()[0], chapters[0], longest, labs[0]]))
+
+
+PAGES = audited_pages()
+
+
+def run_lighthouse(url: str, report: os.PathLike) -> dict:
+    node = shutil.which("node")
+    if node is None or not LIGHTHOUSE.is_file():
+        pytest.fail(
+            f"Lighthouse is not installed: it needs Node.js (apt-get install nodejs npm) and `{INSTALL_LIGHTHOUSE}` "
+            "(make test runs it).",
+            pytrace=False,
+        )
+    cmd = [
+        node,
+        str(LIGHTHOUSE),
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={report}",
+        f"--only-categories={','.join(CATEGORIES)}",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking",
+    ]
+    env = {**os.environ, "CHROME_PATH": chromium_executable()}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(
+            f"lighthouse failed on {url} (exit {proc.returncode}):\n{proc.stderr[-3000:]}", pytrace=False
+        )
+    return json.loads(open(report, encoding="utf-8").read())
+
+
+def summary(result: dict) -> dict:
+    audits = result["audits"]
+    scores = {name: round(100 * (result["categories"][name]["score"] or 0)) for name in CATEGORIES}
+    return {
+        **scores,
+        "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
+        "kb": audits["total-byte-weight"]["numericValue"] / 1000,
+        "failing": [
+            f"{name}: {ref['id']}"
+            for name in CATEGORIES
+            for ref in result["categories"][name]["auditRefs"]
+            if ref["weight"] > 0
+            and (audits[ref["id"]].get("score") is not None)
+            and audits[ref["id"]]["score"] < 1
+            and name != "performance"
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def lighthouse(served_site, tmp_path_factory) -> dict[str, dict]:
+    """Each page of PAGES audited once: page -> summary; the table is printed for the test log."""
+    base_url, _ = served_site
+    folder = tmp_path_factory.mktemp("lighthouse")
+    results = {
+        page: summary(run_lighthouse(base_url + page, folder / f"{i}.json")) for i, page in enumerate(PAGES)
+    }
+    rows = [
+        f"{page:40} {r['performance']:>5} {r['accessibility']:>5} {r['best-practices']:>5} {r['seo']:>5} "
+        f"{r['lcp_s']:>6.1f} {r['cls']:>6.3f} {r['kb']:>7.0f}"
+        for page, r in results.items()
+    ]
+    header = f"{'Lighthouse, mobile (page)':40} {'perf':>5} {'a11y':>5} {'b.p.':>5} {'seo':>5} {'LCP s':>6} {'CLS':>6} {'kB':>7}"
+    print("\n" + "\n".join([header, *rows]))
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "lighthouse.txt").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return results
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_lighthouse_targets(lighthouse, page, capsys):
+    result = lighthouse[page]
+    with capsys.disabled():
+        print(f"\n{page}: " + ", ".join(f"{k} {result[k]}" for k in (*CATEGORIES, "lcp_s", "cls", "kb")))
+    short = {name: (result[name], TARGETS[name]) for name in CATEGORIES if result[name] < TARGETS[name]}
+    assert not short, (
+        f"{page}: scores below target (score, target): {short}; failing audits: {result['failing']}"
+    )
+    assert result["cls"] <= MAX_LAYOUT_SHIFT, f"{page}: layout shift {result['cls']:.3f} > {MAX_LAYOUT_SHIFT}"
+
+
+def test_audited_pages_cover_home_chapters_and_a_lab():
+    assert PAGES[0] == f"{toc_files()[0]}.html"
+    assert len(PAGES) == 4 and any("/labs/" in p for p in PAGES)
