@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from conftest import ROOT, load_yaml
 from lab_solutions import lab1_bugs, lab1_gradients, lab2_autodiff, lab2_bugs
-from lab_solutions._planted import fill_notebook, solution_sources
+from lab_solutions._planted import fill_notebook, namespace, solution_sources
 
 import labcode.grade
 from labcode.grade import GradeReport, TaskGrade, grade_folder, grade_notebook, identify_lab, main, write_csv
@@ -437,3 +437,47 @@ def test_the_grading_workflow_grades_changed_labs_with_least_privilege():
 def test_the_labs_page_exists_and_names_both_labs():
     text = (ROOT / "book" / "labs" / "index.md").read_text()
     assert "lab1_gradients" in text and "lab2_autodiff" in text and "python -m labcode.grade" in text
+
+
+# ----------------------------------------------------------------------------------------------------
+# Every planted bug, graded through the student's process, gets the verdict it gets in-process
+
+
+def sources_cell(sources):
+    return "\n\n".join(sources.values())
+
+
+@pytest.mark.parametrize("lab_key", STARTERS)
+def test_every_planted_bug_gets_the_same_verdict_through_the_sandbox(lab_key):
+    """One sandbox per lab: each bug's sources are run as a cell, then its task is graded from outside.
+
+    Status, kind, message and hint must be those the in-process check gives for the same seed (and those the
+    bug expects), so the two-process boundary changes nothing for an honest student."""
+    from labcode.grade import running
+    from labcode.grade.sandbox import Limits, Sandbox
+
+    module, bugs = (lab1_gradients, lab1_bugs) if lab_key == "gradients" else (lab2_autodiff, lab2_bugs)
+    lab = LABS[lab_key]
+    reference = solution_sources(module)
+    sandbox = Sandbox(isolate=True, limits=Limits())
+    try:
+        run = running.Run()
+        cell = nbformat.v4.new_code_cell("import math\nimport numpy as np")
+        nb = nbformat.v4.new_notebook(cells=[cell])
+        running._run_cell(sandbox, nb, 0, run, 30)
+        for bug in bugs.BUGS:
+            nb.cells[0].source = sources_cell({**reference, **bug.sources})
+            running._run_cell(sandbox, nb, 0, run, 30)
+            assert run.problems == {}, run.problems
+            remote = running._grade_task(sandbox, run, lab, bug.task, 11, 30)
+            names = namespace(module, bug.sources)
+            local = lab.run(bug.task, *(names[n] for n in lab.task(bug.task).functions), seed=11)
+            assert (remote.status, remote.kind, remote.message, remote.hint) == (
+                local.status,
+                local.kind,
+                local.message,
+                local.hint,
+            ), bug.name
+            assert remote.status == bug.status and (bug.kind is None or remote.kind == bug.kind), bug.name
+    finally:
+        sandbox.close()

@@ -277,7 +277,15 @@ class Session:
         if op == "call":
             args = [self.decode(a) for a in message.get("args", [])]
             kwargs = {str(k): self.decode(v) for k, v in message.get("kwargs", {}).items()}
-            return {"value": self.encode(target(*args, **kwargs))}
+            before = {i: a.copy() for i, a in enumerate(args) if type(a) is np.ndarray}
+            value = self.encode(target(*args, **kwargs))
+            # An argument changed in place is part of what the function did: the grader's copy changes too.
+            mutated = [
+                [i, self.encode(args[i])]
+                for i, old in before.items()
+                if type(args[i]) is np.ndarray and not np.array_equal(old, args[i], equal_nan=True)
+            ]
+            return {"value": value, "mutated": mutated}
         if op == "getattr":
             return {"value": self.encode(getattr(target, str(message["name"])))}
         if op == "unop":

@@ -169,14 +169,30 @@ class RemoteCallable(Remote):
         if name:
             self._channel.calling.append(name)
         try:
-            return self._channel.request(
+            reply = self._channel.request(
                 {
                     "op": "call",
                     "target": {"ref": self._ref},
                     "args": [encode(a) for a in args],
                     "kwargs": {str(k): encode(v) for k, v in kwargs.items()},
-                }
+                },
+                full=True,
             )
+            value = self._channel.decode(reply.get("value"))
+            # The student's function changed an argument in place: so does the grader's copy (same shape only).
+            for entry in (
+                reply.get("mutated", [])[: len(args)] if isinstance(reply.get("mutated"), list) else []
+            ):
+                if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int):
+                    i, changed = entry[0], self._channel.decode(entry[1])
+                    if (
+                        0 <= i < len(args)
+                        and isinstance(args[i], np.ndarray)
+                        and isinstance(changed, np.ndarray)
+                    ):
+                        if changed.shape == args[i].shape and args[i].flags.writeable:
+                            args[i][...] = changed
+            return value
         finally:
             if name:
                 self._channel.calling.pop()
