@@ -12,9 +12,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_autodiff_reverse import (
+from autodiff_cases import (
     BINARY,
     MATMUL_SHAPES,
     PAIRS,
@@ -25,6 +23,8 @@ from test_autodiff_reverse import (
     reductions,
     sample,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import labcode.autodiff as ad
 from labcode.autodiff import Dual, Tensor, jvp

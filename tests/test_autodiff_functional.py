@@ -11,9 +11,9 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from autodiff_cases import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_autodiff_reverse import assert_close
 
 import labcode.autodiff as ad
 from labcode import numdiff

@@ -1,7 +1,7 @@
 """Reverse mode: every primitive against autograd and finite differences, on every shape, and the tape's rules.
 
-The case tables below (``UNARY``, ``BINARY``, ``SHAPES`` ...) are also used by test_autodiff_forward.py, so
-forward and reverse mode are checked on exactly the same primitives. Each check computes
+The case tables (``UNARY``, ``BINARY``, ``SHAPES`` ...) live in autodiff_cases.py, shared with
+test_autodiff_forward.py, so forward and reverse mode are checked on exactly the same primitives. Each check computes
 L = sum(W * f(inputs)) for a random W, so that every entry of f's output carries weight, and compares
 L's value and gradient with autograd's (HIPS style); a sample also goes through
 labcode.gradcheck.check_gradient, which knows nothing of autodiff.
@@ -10,7 +10,6 @@ labcode.gradcheck.check_gradient, which knows nothing of autodiff.
 from __future__ import annotations
 
 import gc
-import itertools
 import operator
 import time
 
@@ -18,6 +17,20 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from autodiff_cases import (
+    BINARY,
+    MATMUL_SHAPES,
+    PAIRS,
+    SHAPES,
+    STRUCTURE,
+    UNARY,
+    along_axis_cases,
+    assert_close,
+    autograd_logsumexp,
+    reductions,
+    sample,
+    weighted,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -25,161 +38,6 @@ from hypothesis.extra import numpy as hnp
 import labcode.autodiff as ad
 from labcode.autodiff import Tensor, grad, no_grad, unbroadcast, vjp
 from labcode.gradcheck import check_gradient
-
-RTOL = 1e-12  # two exact derivatives of the same float64 computation agree to rounding
-
-# Shapes swept against each other (broadcasting included) and against axis / keepdims, as HIPS does.
-SHAPES = [(), (2,), (3, 2), (1, 2), (3, 1)]
-
-
-def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    try:
-        np.broadcast_shapes(a, b)
-    except ValueError:
-        return False
-    return True
-
-
-PAIRS = [(a, b) for a, b in itertools.product(SHAPES, SHAPES) if _broadcastable(a, b)]
-
-# name: (ours, autograd's, domain of the inputs)
-UNARY = {
-    "neg": (lambda x: -x, lambda x: -x, "real"),
-    "abs": (abs, anp.abs, "nonzero"),
-    "exp": (ad.exp, anp.exp, "real"),
-    "log": (ad.log, anp.log, "positive"),
-    "sin": (ad.sin, anp.sin, "real"),
-    "cos": (ad.cos, anp.cos, "real"),
-    "tanh": (ad.tanh, anp.tanh, "real"),
-    "sqrt": (ad.sqrt, anp.sqrt, "positive"),
-    "sigmoid": (ad.sigmoid, lambda x: 1.0 / (1.0 + anp.exp(-x)), "real"),
-    "relu": (ad.relu, lambda x: anp.maximum(x, 0.0), "nonzero"),
-    "softplus": (ad.softplus, lambda x: anp.logaddexp(0.0, x), "real"),
-    "log_sigmoid": (ad.log_sigmoid, lambda x: -anp.logaddexp(0.0, -x), "real"),
-    "square": (lambda x: x**2, lambda x: x**2, "real"),
-    "cube": (lambda x: x**3.0, lambda x: x**3.0, "real"),
-    "2 ** x": (lambda x: 2.0**x, lambda x: 2.0**x, "real"),
-    "1 / x": (lambda x: 1.0 / x, lambda x: 1.0 / x, "nonzero"),
-    "3 - x": (lambda x: 3.0 - x, lambda x: 3.0 - x, "real"),
-    "x / 4": (lambda x: x / 4.0, lambda x: x / 4.0, "real"),
-}
-
-# name: (operator, domain of x, domain of y)
-BINARY = {
-    "add": (operator.add, "real", "real"),
-    "sub": (operator.sub, "real", "real"),
-    "mul": (operator.mul, "real", "real"),
-    "div": (operator.truediv, "real", "nonzero"),
-    "pow": (operator.pow, "positive", "real"),
-}
-
-MATMUL_SHAPES = [
-    ((3,), (3,)),
-    ((2, 3), (3,)),
-    ((3,), (3, 4)),
-    ((2, 3), (3, 4)),
-    ((2, 2, 3), (3, 4)),
-    ((2, 3), (2, 3, 4)),
-    ((2, 2, 3), (3,)),
-    ((3,), (2, 3, 4)),
-]
-
-
-def reductions() -> list[tuple[str, object, object, tuple[int, ...]]]:
-    """(name, ours, autograd's, shape) for sum, mean and logsumexp over every axis of every shape."""
-    cases = []
-    for shape in SHAPES:
-        axes = [None] + list(range(-len(shape), len(shape))) + ([(0, 1)] if len(shape) == 2 else [])
-        for axis, keepdims in itertools.product(axes, (False, True)):
-            tag = f"{shape}, axis={axis}, keepdims={keepdims}"
-            kw = {"axis": axis, "keepdims": keepdims}
-            cases += [
-                (f"sum {tag}", lambda x, kw=kw: x.sum(**kw), lambda x, kw=kw: anp.sum(x, **kw), shape),
-                (f"mean {tag}", lambda x, kw=kw: x.mean(**kw), lambda x, kw=kw: anp.mean(x, **kw), shape),
-            ]
-            if shape:
-                cases.append(
-                    (
-                        f"logsumexp {tag}",
-                        lambda x, kw=kw: ad.logsumexp(x, **kw),
-                        lambda x, kw=kw: _autograd_logsumexp(x, **kw),
-                        shape,
-                    )
-                )
-    return cases
-
-
-def _autograd_logsumexp(x, axis=None, keepdims=False):
-    m = anp.max(x)
-    return anp.log(anp.sum(anp.exp(x - m), axis=axis, keepdims=keepdims)) + m
-
-
-# name: (ours, autograd's, shape)
-STRUCTURE = [
-    ("reshape", lambda x: x.reshape(2, 3), lambda x: anp.reshape(x, (2, 3)), (3, 2)),
-    ("reshape -1", lambda x: x.reshape(-1), lambda x: anp.reshape(x, (-1,)), (3, 2)),
-    ("reshape ()", lambda x: x.reshape(()), lambda x: anp.reshape(x, ()), (1, 1)),
-    (".T", lambda x: x.T, lambda x: x.T, (3, 2)),
-    (".T 1-D", lambda x: x.T, lambda x: x.T, (2,)),
-    ("transpose axes", lambda x: x.transpose(2, 0, 1), lambda x: anp.transpose(x, (2, 0, 1)), (2, 3, 4)),
-    ("index int", lambda x: x[1], lambda x: x[1], (3, 2)),
-    ("index -1", lambda x: x[-1, 0], lambda x: x[-1, 0], (3, 2)),
-    ("slice", lambda x: x[1:, ::-1], lambda x: x[1:, ::-1], (3, 2)),
-    ("newaxis and ...", lambda x: x[None, ..., 0], lambda x: x[None, ..., 0], (3, 2)),
-    ("fancy, repeated", lambda x: x[[0, 2, 0, 0]], lambda x: x[np.array([0, 2, 0, 0])], (3, 2)),
-    (
-        "fancy pairs",
-        lambda x: x[[0, 1, 1], [1, 0, 1]],
-        lambda x: x[np.array([0, 1, 1]), np.array([1, 0, 1])],
-        (3, 2),
-    ),
-    (
-        "boolean mask",
-        lambda x: x[np.array([True, False, True])],
-        lambda x: x[np.array([True, False, True])],
-        (3,),
-    ),
-    ("stack", lambda x: ad.stack([x, 2 * x, x * x]), lambda x: anp.stack([x, 2 * x, x * x]), (2,)),
-    (
-        "stack axis=-1",
-        lambda x: ad.stack([x[0], x[1] ** 2], axis=-1),
-        lambda x: anp.stack([x[0], x[1] ** 2], axis=-1),
-        (2, 3),
-    ),
-    (
-        "log_softmax",
-        lambda x: ad.log_softmax(x),
-        lambda x: x - _autograd_logsumexp(x, axis=-1, keepdims=True),
-        (3, 4),
-    ),
-    ("softmax axis 0", lambda x: ad.softmax(x, axis=0), lambda x: _autograd_softmax(x, 0), (3, 4)),
-]
-
-
-def _autograd_softmax(x, axis):
-    e = anp.exp(x - anp.max(x))
-    return e / anp.sum(e, axis=axis, keepdims=True)
-
-
-def sample(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> np.ndarray:
-    """Random inputs away from the points where a primitive has no derivative (or no value)."""
-    if domain == "positive":
-        return rng.uniform(0.5, 2.0, size=shape)
-    if domain == "nonzero":
-        return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.3, 2.0, size=shape)
-    return rng.normal(size=shape)
-
-
-def weighted(f, W):
-    """x... -> sum(W * f(x...)): a scalar in which every entry of f's output counts."""
-    return lambda *xs: (f(*xs) * W).sum()
-
-
-def assert_close(got, expected, rtol=RTOL):
-    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-    assert got.shape == expected.shape, f"shape {got.shape}, expected {expected.shape}"
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    assert np.max(np.abs(got - expected), initial=0.0) <= rtol * scale, f"{got} != {expected}"
 
 
 def check_against_autograd(ours, theirs, inputs, seed=0):
@@ -232,7 +90,9 @@ def test_reductions_over_every_axis_against_autograd(name, ours, theirs, shape):
 
 
 @pytest.mark.parametrize(
-    ("name", "ours", "theirs", "shape"), STRUCTURE, ids=lambda v: v if isinstance(v, str) else ""
+    ("name", "ours", "theirs", "shape"),
+    STRUCTURE + along_axis_cases(),
+    ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_structure_against_autograd(name, ours, theirs, shape):
     check_against_autograd(ours, theirs, [np.random.default_rng(4).normal(size=shape)])
@@ -316,7 +176,7 @@ def test_reductions_on_random_shapes_and_axes(shape, data):
     theirs = {
         "sum": lambda x: anp.sum(x, **kw),
         "mean": lambda x: anp.mean(x, **kw),
-        "logsumexp": lambda x: _autograd_logsumexp(x, **kw),
+        "logsumexp": lambda x: autograd_logsumexp(x, **kw),
     }[kind]
     check_against_autograd(ours, theirs, [x])
 

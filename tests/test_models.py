@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from autodiff_cases import assert_close
 from error_facts import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_autodiff_reverse import assert_close
 
 from labcode import losses, models, optim
 from labcode.autodiff import grad, hessian
