@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, toc_files, toc_notebooks
+from conftest import ROOT, read_notebook, toc_files, toc_notebooks
 
 CHAPTERS = toc_notebooks()
 # The numbered chapters teach with figures; the labs are worksheets (math, TODO cells and checks).
@@ -55,3 +55,48 @@ def test_chapter_has_math_and_figures(built_book, path):
     assert soup.select("div.math, span.math"), "no typeset math on the page"
     images = soup.select("div.cell_output img")
     assert images, "no figure on the page"
+
+
+# The home page's reading times: prose at 200 words a minute, code in view at 20 lines a minute, half a minute a
+# figure, rounded to 5 minutes. A stated time may be one step (5 min) off the rule before it must be updated.
+WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_FIGURE = 200, 20, 0.5
+HIDDEN = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
+
+
+def reading_minutes(path) -> int:
+    nb = read_notebook(path)
+    words = sum(len(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
+    code = sum(
+        len(cell.source.splitlines())
+        for cell in nb.cells
+        if cell.cell_type == "code" and not HIDDEN & set(cell.metadata.get("tags", []))
+    )
+    figures = sum("image/png" in o.get("data", {}) for cell in nb.cells for o in cell.get("outputs", []))
+    minutes = words / WORDS_PER_MINUTE + code / CODE_LINES_PER_MINUTE + figures * MINUTES_PER_FIGURE
+    return 5 * max(1, round(minutes / 5))
+
+
+def test_home_page_reading_times_follow_the_chapters():
+    intro = (ROOT / "book" / "intro.md").read_text()
+    stated = {
+        name: int(minutes)
+        for name, minutes in re.findall(r"\{doc\}`([\w/]+)`[^\n]*?(\d+) min", intro)
+        if (ROOT / "book" / f"{name}.ipynb").exists()
+    }
+    assert set(stated) == {p.relative_to(ROOT / "book").with_suffix("").as_posix() for p in CHAPTERS}, stated
+    wrong = {
+        name: (minutes, reading_minutes(ROOT / "book" / f"{name}.ipynb"))
+        for name, minutes in stated.items()
+        if abs(minutes - reading_minutes(ROOT / "book" / f"{name}.ipynb")) > 5
+    }
+    assert not wrong, f"reading times on the home page (stated, by the rule): {wrong}"
+
+
+def test_home_page_starts_a_reader(built_book):
+    html, _ = built_book
+    soup = page(html, toc_files()[0])
+    first = toc_files()[1]
+    start = [a for a in soup.select("article a") if "Start with chapter 1" in a.get_text()]
+    assert start and start[0]["href"].endswith(f"{first.rsplit('/', 1)[-1]}.html"), start
+    assert soup.find("meta", attrs={"name": "description"}), "no meta description"
+    assert soup.find("meta", attrs={"property": "og:title"}), "no Open Graph tags"
