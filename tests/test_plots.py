@@ -1,10 +1,9 @@
-"""labcode.plots draws what it was given, in an opaque style; labcode.notebook glues and sets up safely."""
+"""labcode.plots draws what it was given, in an opaque style (labcode.notebook: tests/test_notebook.py)."""
 
 from __future__ import annotations
 
 import io
 import math
-import sys
 
 import matplotlib
 import matplotlib.image as mpimg
@@ -16,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.colors import to_rgba
 
-from labcode import notebook, plots
+from labcode import plots
 
 # --- use_book_style -----------------------------------------------------------------------------------
 
@@ -310,84 +309,6 @@ def test_power_law_rejects_a_non_positive_anchor():
         plots.add_power_law(ax, 1.0, through=(1e-2, 0.0), span=(1e-4, 1e-1))
     with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
         plots.add_power_law(None, 1.0, through=(1e-2, 1.0), span=(1e-4, 1e-1))
-
-
-# --- labcode.notebook ------------------------------------------------------------------------------------------
-
-
-def test_glue_hands_myst_nb_a_plain_python_number(monkeypatch):
-    import myst_nb
-
-    calls = []
-    monkeypatch.setattr(
-        myst_nb, "glue", lambda name, value, display=True: calls.append((name, value, display))
-    )
-    notebook.glue("central_err", np.float64(2.5e-11))
-    notebook.glue("n_steps", np.int64(7), display=True)
-    assert calls == [("central_err", 2.5e-11, False), ("n_steps", 7, True)]
-    assert type(calls[0][1]) is float and type(calls[1][1]) is int  # so {glue:text}`central_err:.1e` formats
-    assert repr(calls[0][1]) == "2.5e-11"
-
-
-def test_glue_without_myst_nb_shows_only_what_was_asked(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb now raises ImportError, as on Colab
-    notebook.glue("hidden", 0.125)
-    assert capsys.readouterr().out == ""
-    notebook.glue("shown", np.float64(0.125), display=True)
-    assert capsys.readouterr().out.strip() == "0.125"
-
-
-@pytest.mark.parametrize("name", ["", None, 3])
-def test_glue_needs_a_name(name):
-    with pytest.raises(TypeError, match="name must be a non-empty string"):
-        notebook.glue(name, 1.0)
-
-
-def test_setup_outside_ipython_sets_the_style_and_creates_no_shell():
-    from IPython.core.interactiveshell import InteractiveShell
-
-    assert not InteractiveShell.initialized()
-    notebook.setup()
-    assert to_rgba(matplotlib.rcParams["figure.facecolor"]) == (1.0, 1.0, 1.0, 1.0)
-    assert not InteractiveShell.initialized()
-
-
-def test_setup_in_ipython_shows_figures_as_the_book_png(monkeypatch):
-    """In a notebook every figure is stored fitted to the column, at 2x, in 256 colours, with its CSS size
-    and its smallest text in the output's metadata."""
-    import base64
-    import io
-    from types import SimpleNamespace
-
-    import IPython
-    from IPython.core.formatters import DisplayFormatter
-    from matplotlib_inline import backend_inline
-    from PIL import Image
-
-    from labcode.plots import COLUMN_WIDTH, CSS_PX_PER_INCH, PIXEL_RATIO
-
-    formats = []
-    shell = SimpleNamespace(display_formatter=DisplayFormatter())
-    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
-    monkeypatch.setattr(backend_inline, "set_matplotlib_formats", lambda *f: formats.extend(f))
-    notebook.setup()
-    assert formats == ["png"]
-    assert matplotlib.rcParams["savefig.transparent"] is False
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 4.0))  # too wide for the column
-    left.plot([0, 1], [0, 1], label="a line")
-    left.legend(fontsize=8)
-    right.set_xlabel("x")
-    data, metadata = shell.display_formatter.format(fig, include=["image/png"])
-    image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
-    css = metadata["image/png"]
-    assert image.mode == "P"  # palette: 256 colours
-    assert abs(fig.get_size_inches()[0] - COLUMN_WIDTH) < 1e-9
-    assert image.width == pytest.approx(PIXEL_RATIO * css["width"], abs=1)
-    assert image.height == pytest.approx(PIXEL_RATIO * css["height"], abs=1)
-    # bbox_inches="tight" trims or pads a little, never by a tenth of the column
-    assert abs(css["width"] - COLUMN_WIDTH * CSS_PX_PER_INCH) < 0.1 * COLUMN_WIDTH * CSS_PX_PER_INCH
-    assert css["smallest_text_px"] == round(8 * CSS_PX_PER_INCH / 72, 1)  # the legend's 8 pt
 
 
 def test_smallest_text_pt_finds_the_smallest_visible_text():
