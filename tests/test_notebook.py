@@ -66,7 +66,9 @@ def test_setup_in_ipython_shows_figures_as_the_book_png(monkeypatch):
     from labcode.plots import COLUMN_WIDTH, CSS_PX_PER_INCH, PIXEL_RATIO
 
     formats = []
-    shell = SimpleNamespace(display_formatter=DisplayFormatter())
+    # events: pyplot registers a hook on the shell when it first meets one (when this test runs first)
+    events = SimpleNamespace(register=lambda *args: None)
+    shell = SimpleNamespace(display_formatter=DisplayFormatter(), events=events)
     monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
     monkeypatch.setattr(backend_inline, "set_matplotlib_formats", lambda *f: formats.extend(f))
     notebook.setup()
