@@ -4,9 +4,11 @@ Modules
 -------
 numdiff    finite differences, complex step and Richardson extrapolation
 gradcheck  relative error and a gradient checker that says why a gradient is wrong
-losses     stable activations and losses with their analytic gradients
+losses     losses with their analytic gradients (their activations are autodiff's functions)
 optim      gradient descent, momentum and Newton's method, recording their history
-autodiff   forward mode (Dual, jvp), reverse mode (Tensor, backward, vjp) and grad/jacobian/hessian/hvp
+tree       parameters as one array or a dict of named arrays: flatten, unflatten, map, the keys check
+autodiff   forward mode (Dual, jvp), reverse mode (Tensor, backward, vjp), grad/jacobian/hessian/hvp, and
+           the functions (sigmoid, softmax, logsumexp, ...) for arrays, Duals and Tensors alike
 models     linear, logistic and softmax regression and a two-layer MLP, with hand-derived gradients
 plots      the figures the chapters draw, in one readable style
 notebook   notebook conveniences (glue for the book, setup) that also work on Colab
