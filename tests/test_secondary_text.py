@@ -65,13 +65,38 @@ def named_positions(text: str, *, labels: bool = True) -> set[str]:
 
 
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+ROW_WORDS = {"top", "middle", "bottom"}
+COLUMN_WORDS = {"left", "centre", "right"}
+
+
+def caption(cell) -> str:
+    return cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption", "")
+
+
+def check_panel_words(text: str, positions: set[str], where: str) -> None:
+    """The words of text about panels agree with the figure's panel positions."""
+    named = named_positions(text)
+    assert named <= positions, (
+        f"{where}: the figure's panels are {sorted(positions)}, it names {sorted(named)}"
+    )
+    for word, number in NUMBER_WORDS.items():
+        if re.search(rf"\b{word}\b[\w\s-]*\bpanels\b", text, flags=re.IGNORECASE):
+            assert number == len(positions), f"{where}: says {word} panels, the figure has {len(positions)}"
+    words = {w for p in positions for w in p.split()}
+    if not words & COLUMN_WORDS:  # one column: stacked
+        assert "side by side" not in text, (
+            f"{where}: says side by side, but the panels are {sorted(positions)}"
+        )
+    if not words & ROW_WORDS:  # one row
+        for stacked in ("one above the other", "stacked"):
+            assert stacked not in text, f"{where}: says {stacked}, but the panels are {sorted(positions)}"
 
 
 @pytest.mark.parametrize("stem", PANEL_CHAPTERS)
-def test_alt_text_names_the_panels_the_figure_has(stem):
-    # Alt text that speaks of panels must rest on the layout the figure had when the notebook ran, glued
-    # under a name ending in _panels (labcode.plots.layout.panel_positions(fig)); it names each of them
-    # ("Top: ...") and no other, and says how many there are.
+def test_alt_text_and_caption_name_the_panels_the_figure_has(stem):
+    # Alt text and captions that speak of panels must rest on the layout the figure had when the notebook
+    # ran, glued under a name ending in _panels (labcode.plots.layout.panel_positions(fig)). The alt text names
+    # each panel ("Top: ...") and no other; both say how many there are and how they are arranged.
     nb = read_notebook(ROOT / "book" / f"{stem}.ipynb")
     checked = 0
     for index, cell in enumerate(nb.cells):
@@ -81,10 +106,11 @@ def test_alt_text_names_the_panels_the_figure_has(stem):
         where = f"{stem} cell {index}"
         layouts = [v for k, v in glued(cell).items() if k.endswith("_panels")]
         if not layouts:
-            assert not (named_positions(alt) or re.search(r"\bpanels?\b", alt, flags=re.IGNORECASE)), (
-                f"{where}: the alt text speaks of panels, but the cell does not glue its layout: add "
-                "glue('<name>_panels', labcode.plots.layout.panel_positions(fig))"
-            )
+            for text in (alt, caption(cell)):
+                assert not (named_positions(text) or re.search(r"\bpanels?\b", text, flags=re.IGNORECASE)), (
+                    f"{where}: the alt text or caption speaks of panels, but the cell does not glue its layout: "
+                    "add glue('<name>_panels', labcode.plots.layout.panel_positions(fig))"
+                )
             continue
         assert len(layouts) == 1, f"{where} glues {len(layouts)} layouts for one figure"
         positions = {p for p in layouts[0] if p}
@@ -95,11 +121,8 @@ def test_alt_text_names_the_panels_the_figure_has(stem):
         assert named_positions(alt) == positions, (
             f"{where}: the figure's panels are {sorted(positions)}, the alt text names {sorted(named_positions(alt))}"
         )
-        for word, number in NUMBER_WORDS.items():
-            if re.search(rf"\b{word}\b[\w\s-]*\bpanels\b", alt, flags=re.IGNORECASE):
-                assert number == len(positions), (
-                    f"{where}: the alt text says {word} panels, the figure has {len(positions)}"
-                )
+        check_panel_words(alt, positions, f"{where}, alt text")
+        check_panel_words(caption(cell), positions, f"{where}, caption")
         checked += 1
     assert checked >= 1, f"{stem} has no figure with a glued layout to check: update PANEL_CHAPTERS"
 
