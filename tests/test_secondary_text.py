@@ -50,7 +50,7 @@ ALL_POSITIONS = sorted(
     key=len,
     reverse=True,
 )
-PANEL_CHAPTERS = ["04_logistic_regression", "09_reverse_mode", "10_backprop_mlp"]
+PANEL_CHAPTERS = ["04_logistic_regression", "07_gradient_descent", "09_reverse_mode", "10_backprop_mlp"]
 
 
 def named_positions(text: str, *, labels: bool = True) -> set[str]:
@@ -95,8 +95,8 @@ def check_panel_words(text: str, positions: set[str], where: str) -> None:
 @pytest.mark.parametrize("stem", PANEL_CHAPTERS)
 def test_alt_text_and_caption_name_the_panels_the_figure_has(stem):
     # Alt text and captions that speak of panels must rest on the layout the figure had when the notebook
-    # ran, glued under a name ending in _panels (labcode.plots.layout.panel_positions(fig)). The alt text names
-    # each panel ("Top: ...") and no other; both say how many there are and how they are arranged.
+    # ran, glued under a name ending in _panels (labcode.plots.layout.panel_positions(fig)). An alt text that
+    # names panels by position ("Top: ...") names each of them; both say how many there are and how they sit.
     nb = read_notebook(ROOT / "book" / f"{stem}.ipynb")
     checked = 0
     for index, cell in enumerate(nb.cells):
@@ -118,7 +118,7 @@ def test_alt_text_and_caption_name_the_panels_the_figure_has(stem):
         assert max(figure_axes(cell), default=0) >= len(positions), (
             f"{where}: the glued layout is not this figure's"
         )
-        assert named_positions(alt) == positions, (
+        assert named_positions(alt) in (set(), positions), (  # every panel by its position, or none
             f"{where}: the figure's panels are {sorted(positions)}, the alt text names {sorted(named_positions(alt))}"
         )
         check_panel_words(alt, positions, f"{where}, alt text")
