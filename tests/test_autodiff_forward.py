@@ -23,6 +23,7 @@ from autodiff_cases import (
     reductions,
     sample,
 )
+from error_facts import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -219,28 +220,26 @@ def test_comparisons_and_conversions_look_at_the_value():
 
 
 def test_numpy_functions_on_a_dual_name_the_replacement():
-    with pytest.raises(
-        TypeError, match=r"numpy.exp was applied to a Dual.*carry its tangent.*labcode\.autodiff\.exp"
-    ):
+    with raises_naming(TypeError, "numpy.exp", "Dual", "labcode.autodiff.exp"):
         np.exp(Dual(1.0, 1.0))
-    with pytest.raises(TypeError, match=r"use \.value for its numbers"):
+    with raises_naming(TypeError, ".value"):
         np.asarray(Dual(1.0, 1.0))
 
 
 def test_tangent_and_direction_shapes_are_checked():
-    with pytest.raises(ValueError, match=r"tangent must have value's shape \(3,\).*got shape \(2,\)"):
+    with raises_naming(ValueError, "tangent", "(3,)", "(2,)"):
         Dual(np.ones(3), np.ones(2))
-    with pytest.raises(ValueError, match=r"v must have x's shape \(3,\), got shape \(2,\)"):
+    with raises_naming(ValueError, "v", "(3,)", "(2,)"):
         jvp(ad.sin, np.ones(3), np.ones(2))
-    with pytest.raises(TypeError, match="f must be a function"):
+    with raises_naming(TypeError, "f", "function"):
         jvp(3.0, 1.0, 1.0)
 
 
 def test_a_hand_made_dual_and_tensor_do_not_mix():
-    with pytest.raises(TypeError, match=r"cannot combine a Dual and a Tensor.*jvp\(grad\(f\), x, v\)"):
+    with raises_naming(TypeError, "Dual", "Tensor", "jvp(grad(f), x, v)"):
         Dual(2.0, 1.0) * Tensor(3.0)
 
 
 def test_matmul_shapes_are_named():
-    with pytest.raises(ValueError, match=r"@ got shapes \(2, 3\) and \(2,\)"):
+    with raises_naming(ValueError, "(2, 3)", "(2,)"):
         np.ones((2, 3)) @ Dual(np.ones(2), np.ones(2))

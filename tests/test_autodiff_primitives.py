@@ -167,7 +167,7 @@ def test_levels_are_released_when_a_call_returns_or_raises():
     def broken(x):
         raise RuntimeError("inside f")
 
-    with pytest.raises(RuntimeError, match="inside f"):
+    with raises_naming(RuntimeError, "inside f"):
         jvp(broken, 1.0, 1.0)
     assert levels.running() == before
 

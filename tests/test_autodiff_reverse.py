@@ -31,6 +31,7 @@ from autodiff_cases import (
     sample,
     weighted,
 )
+from error_facts import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -252,7 +253,7 @@ def test_backward_twice_on_one_output_raises_instead_of_doubling():
     loss = (x * x).sum()
     loss.backward()
     first = x.grad.copy()
-    with pytest.raises(RuntimeError, match="already called.*second time.*zero_grad"):
+    with raises_naming(RuntimeError, "backward()", "zero_grad"):
         loss.backward()
     assert_close(x.grad, first)
 
@@ -309,11 +310,11 @@ def test_detach_makes_a_constant():
 
 def test_data_is_read_only_and_writing_into_it_says_what_to_do():
     w = Tensor([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"read-only.*w\.data = w\.data - lr \* w\.grad"):
+    with raises_naming(ValueError, "read-only", "w.data = w.data - lr * w.grad"):
         w.data[0] = 5.0
-    with pytest.raises(ValueError, match="read-only"):
+    with raises_naming(ValueError, "read-only"):
         w.data -= 1.0
-    with pytest.raises(ValueError, match="read-only"):
+    with raises_naming(ValueError, "read-only"):
         w.data[:1] *= 2.0
     assert_close(w.data, [1.0, 2.0])
     copy = w.data.copy()
@@ -340,9 +341,9 @@ def test_assigning_new_data_keeps_recorded_gradients_right():
 def test_data_of_a_computed_tensor_cannot_be_replaced():
     x = Tensor([1.0, 2.0])
     y = ad.exp(x)
-    with pytest.raises(ValueError, match="computed by 'exp'"):
+    with raises_naming(ValueError, "'exp'"):
         y.data = np.zeros(2)
-    with pytest.raises(ValueError, match=r"keep the Tensor's shape \(2,\), got shape \(3,\)"):
+    with raises_naming(ValueError, "(2,)", "(3,)"):
         x.data = np.zeros(3)
 
 
@@ -375,9 +376,9 @@ def test_repr_and_conversions():
 
 def test_backward_of_a_non_scalar_needs_a_gradient():
     y = Tensor([1.0, 2.0, 3.0]) * 2.0
-    with pytest.raises(ValueError, match=r"pass a gradient of shape \(3,\).*\.sum\(\) first"):
+    with raises_naming(ValueError, "(3,)", ".sum()"):
         y.backward()
-    with pytest.raises(ValueError, match=r"gradient must have this Tensor's shape \(3,\), got shape \(2,\)"):
+    with raises_naming(ValueError, "gradient", "(3,)", "(2,)"):
         y.backward(np.ones(2))
 
 
@@ -388,19 +389,19 @@ def test_backward_of_a_non_scalar_needs_a_gradient():
         (np.log, "labcode.autodiff.log"),
         (np.tanh, "labcode.autodiff.tanh"),
         (lambda t: np.maximum(t, 0.0), "labcode.autodiff.relu"),
-        (np.sum, r"x\.sum\(axis=\.\.\."),
-        (np.mean, r"x\.mean"),
+        (np.sum, "x.sum(axis=..."),
+        (np.mean, "x.mean"),
         (lambda t: np.dot(t, t), "x @ y"),
-        (np.cumsum, "no differentiable numpy.cumsum.*exp, log"),
+        (np.cumsum, "no differentiable numpy.cumsum"),
     ],
 )
 def test_numpy_functions_on_a_tensor_name_the_replacement(call, advice):
-    with pytest.raises(TypeError, match=f"numpy.* was applied to a Tensor.*{advice}"):
+    with raises_naming(TypeError, "Tensor", advice):
         call(Tensor([1.0, 2.0]))
 
 
 def test_arrays_convert_only_on_request():
-    with pytest.raises(TypeError, match=r"use \.data for its numbers"):
+    with raises_naming(TypeError, ".data"):
         np.asarray(Tensor([1.0, 2.0]))
 
 
@@ -412,27 +413,25 @@ def test_numpy_arithmetic_with_a_tensor_on_the_right_is_recorded():
 
 
 def test_matmul_shape_errors_name_both_shapes():
-    with pytest.raises(
-        ValueError, match=r"shapes \(2, 3\) and \(2, 3\).*last axis of the left operand \(3\)"
-    ):
+    with raises_naming(ValueError, "(2, 3) and (2, 3)", "(3)"):
         Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"\(3,\) and \(\).*use \* to multiply by a scalar"):
+    with raises_naming(ValueError, "(3,)", "()", "*"):
         Tensor(np.ones(3)) @ 2.0
 
 
 def test_other_mistakes_are_explained():
     t = Tensor([1.0, 2.0])
-    with pytest.raises(TypeError, match="not a Tensor"):
+    with raises_naming(TypeError, "Tensor", "index"):
         t[Tensor(0.0)]
-    with pytest.raises(ValueError, match="axis 2 is out of range for an operand with 1 axes"):
+    with raises_naming(ValueError, "axis 2", "1 axes"):
         t.sum(axis=2)
-    with pytest.raises(ValueError, match=r"log needs x > 0, but x\[1\] = 0\.0"):
+    with raises_naming(ValueError, "log", "x > 0", "x[1] = 0.0"):
         ad.log(t - np.array([0.5, 2.0]))
-    with pytest.raises(TypeError, match="Tensor with one entry"):
+    with raises_naming(TypeError, "one entry"):
         float(t)
-    with pytest.raises(TypeError, match="takes numbers or arrays"):
+    with raises_naming(TypeError, "Tensor(data)", "numbers or arrays"):
         Tensor(t)
-    with pytest.raises(TypeError, match="data must hold numbers"):
+    with raises_naming(TypeError, "data", "numbers"):
         Tensor(np.array(["a"]))
-    with pytest.raises(ValueError, match=r"stack needs items of one shape.*\(2,\).*\(3,\)"):
+    with raises_naming(ValueError, "stack", "(2,)", "(3,)"):
         ad.stack([t, Tensor(np.ones(3))])

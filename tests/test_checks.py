@@ -10,45 +10,41 @@ from labcode import _checks
 def test_as_float_array_converts_numbers_and_refuses_the_rest():
     assert _checks.as_float_array([1, 2], "w").dtype == np.float64
     assert _checks.as_float_array(True, "w") == 1.0
-    with pytest.raises(TypeError, match="w must be a number or an array of numbers, got str"):
+    with raises_naming(TypeError, "w", "str"):
         _checks.as_float_array("1.0", "w")
-    with pytest.raises(TypeError, match="w must hold numbers"):
+    with raises_naming(TypeError, "w", "numbers"):
         _checks.as_float_array([object()], "w")
-    with pytest.raises(TypeError, match="w must be a number or an array of numbers"):
+    with raises_naming(TypeError, "w", "numbers"):
         _checks.as_float_array([[1, 2], [3]], "w")
-    with pytest.raises(TypeError, match="x must be real"):
+    with raises_naming(TypeError, "x", "real"):
         _checks.as_float_array(1j, "x")
     assert _checks.as_float_array(1j, "x", allow_complex=True).dtype == np.complex128
 
 
 def test_require_finite_says_where():
-    with pytest.raises(
-        ValueError, match=r"X must be finite, but X\[1, 0\] = .*nan.*\(1 non-finite of 4 values\)"
-    ):
+    with raises_naming(ValueError, "X", "finite", "X[1, 0]", "nan", "1 non-finite of 4"):
         _checks.require_finite(np.array([[1.0, 2.0], [np.nan, 3.0]]), "X")
-    with pytest.raises(ValueError, match="x must be finite, but x = .*inf"):
+    with raises_naming(ValueError, "x", "finite", "inf"):
         _checks.require_finite(np.array(np.inf), "x")
 
 
 def test_require_ndim_names_shapes_and_suggests_ravel():
-    with pytest.raises(
-        ValueError, match=r"w must have shape \(d,\), got shape \(3, 1\); flatten it with w.ravel"
-    ):
+    with raises_naming(ValueError, "w", "(d,)", "(3, 1)", "w.ravel()"):
         _checks.require_ndim(np.zeros((3, 1)), "w", 1, "(d,)")
-    with pytest.raises(ValueError, match=r"X must have shape \(n, d\), got shape \(4,\)$"):
+    with raises_naming(ValueError, "X", "(n, d)", "(4,)"):
         _checks.require_ndim(np.zeros(4), "X", 2, "(n, d)")
 
 
 @pytest.mark.parametrize("h", [0, -1e-3, float("nan"), float("inf")])
 def test_require_positive_step_refuses_bad_steps(h):
-    with pytest.raises(ValueError, match="h must be a finite number > 0"):
+    with raises_naming(ValueError, "h", "> 0"):
         _checks.require_positive_step(h)
 
 
 def test_require_positive_step_refuses_non_numbers():
-    with pytest.raises(TypeError, match="h must be a positive number, got str"):
+    with raises_naming(TypeError, "h", "str"):
         _checks.require_positive_step("1e-5")
-    with pytest.raises(TypeError, match="got bool"):
+    with raises_naming(TypeError, "bool"):
         _checks.require_positive_step(True)
 
 
@@ -91,15 +87,15 @@ def test_require_positive_returns_a_float_and_takes_zero_when_asked():
 
 
 def test_choice_callable_and_scalar_output():
-    with pytest.raises(ValueError, match="unknown method 'centre'; choose one of 'forward', 'central'"):
+    with raises_naming(ValueError, "method", "'centre'", "'forward'", "'central'"):
         _checks.require_choice("centre", "method", ("forward", "central"))
-    with pytest.raises(TypeError, match="f must be a function, got int"):
+    with raises_naming(TypeError, "f", "function", "int"):
         _checks.require_callable(3)
     assert _checks.scalar_output(np.float32(2.5)) == 2.5
     assert _checks.scalar_output(np.array(3.0)) == 3.0
-    with pytest.raises(ValueError, match=r"f must return a scalar, got an array of shape \(3,\); reduce it"):
+    with raises_naming(ValueError, "f", "scalar", "(3,)"):
         _checks.scalar_output(np.ones(3))
-    with pytest.raises(ValueError, match=r"shape \(1,\)"):
+    with raises_naming(ValueError, "(1,)"):
         _checks.scalar_output(np.ones(1))
-    with pytest.raises(TypeError, match="f must return a number, got str"):
+    with raises_naming(TypeError, "f", "number", "str"):
         _checks.scalar_output("x")

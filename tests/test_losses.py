@@ -617,83 +617,63 @@ def good_args(f, n=5, d=3, k=3):
 @pytest.mark.parametrize("f", LINEAR)
 def test_w_as_a_column_is_refused_with_a_ravel_hint(f):
     w, X, y = good_args(f)
-    with pytest.raises(
-        ValueError,
-        match=r"w must have shape \(d,\) = \(3,\), got shape \(3, 1\); flatten it with w\.ravel\(\)",
-    ):
+    with raises_naming(ValueError, "w", "(d,) = (3,)", "(3, 1)", "w.ravel()"):
         f(w.reshape(3, 1), X, y)
 
 
 @pytest.mark.parametrize("f", ALL_LOSSES)
 def test_y_as_a_column_is_the_classic_broadcasting_bug(f):
     w, X, y = good_args(f)
-    with pytest.raises(
-        ValueError,
-        match=r"y must have shape \(n,\) = \(5,\), got \(5, 1\): a column vector is the classic broadcasting bug, "
-        r"since predictions \(n,\) minus targets \(n, 1\) silently broadcast to an \(n, n\) matrix, here \(5, 5\); "
-        r"flatten it with y\.ravel\(\)",
-    ):
+    with raises_naming(ValueError, "y", "(n,) = (5,)", "(5, 1)", "(5, 5)", "y.ravel()"):
         f(w, X, y.reshape(5, 1))
 
 
 @pytest.mark.parametrize("f", ALL_LOSSES)
 def test_different_n_in_X_and_y(f):
     w, X, y = good_args(f)
-    with pytest.raises(
-        ValueError,
-        match=r"X has n = 5 rows but y has 4 entries; y must have shape \(n,\) = \(5,\), got \(4,\)",
-    ):
+    with raises_naming(ValueError, "n = 5", "4 entries", "(n,) = (5,)", "(4,)"):
         f(w, X, y[:4])
-    with pytest.raises(ValueError, match=r"y must have shape \(n,\) = \(5,\), got shape \(\)"):
+    with raises_naming(ValueError, "y", "(n,) = (5,)", "shape ()"):
         f(w, X, 1.0)
 
 
 @pytest.mark.parametrize("f", LINEAR)
 def test_different_d_in_X_and_w(f):
     w, X, y = good_args(f)
-    with pytest.raises(
-        ValueError, match=r"w must have shape \(d,\) = \(3,\) to match X of shape \(5, 3\), got \(4,\)"
-    ):
+    with raises_naming(ValueError, "w", "(d,) = (3,)", "(5, 3)", "(4,)"):
         f(np.ones(4), X, y)
 
 
 @pytest.mark.parametrize("f", ALL_LOSSES)
 def test_X_must_be_2d_with_a_row(f):
     w, X, y = good_args(f)
-    with pytest.raises(ValueError, match=r"X must have shape \(n, d\), got shape \(5,\)"):
+    with raises_naming(ValueError, "X", "(n, d)", "(5,)"):
         f(w, X[:, 0], y)
-    with pytest.raises(ValueError, match=r"X must have shape \(n, d\), got shape \(1, 5, 3\)"):
+    with raises_naming(ValueError, "X", "(n, d)", "(1, 5, 3)"):
         f(w, X[None], y)
-    with pytest.raises(
-        ValueError, match=r"X must have at least one row \(n >= 1\) to average over, got shape \(0, 3\)"
-    ):
+    with raises_naming(ValueError, "X", "at least one row", "(0, 3)"):
         f(w, X[:0], y[:0])
-    with pytest.raises(TypeError, match="X must be a number or an array of numbers, got str"):
+    with raises_naming(TypeError, "X", "str"):
         f(w, "X", y)
 
 
 @pytest.mark.parametrize("f", [L.softmax_cross_entropy, L.softmax_cross_entropy_grad])
 def test_W_must_be_d_by_k(f):
     W, X, y = good_args(f)
-    with pytest.raises(ValueError, match=r"W must have shape \(d, k\) = \(3, k\), got shape \(3,\)$"):
+    with raises_naming(ValueError, "W", "(d, k) = (3, k)", "(3,)"):
         f(W[:, 0], X, y)
-    with pytest.raises(
-        ValueError,
-        match=r"W must have shape \(d, k\) with d = 3 rows to match X of shape \(5, 3\), got \(4, 3\)",
-    ):
+    with raises_naming(ValueError, "W", "d = 3", "(5, 3)", "(4, 3)"):
         f(np.ones((4, 3)), X, y)
 
 
 @pytest.mark.parametrize("f", [L.bce, L.bce_grad, L.bce_from_logits, L.bce_from_logits_grad])
-@pytest.mark.parametrize(("label", "shown"), [(2.0, r"2\.0"), (-0.5, r"-0\.5"), (1.0000001, r"1\.0000001")])
-def test_bce_labels_must_lie_in_0_1(f, label, shown):
+@pytest.mark.parametrize("label", [2.0, -0.5, 1.0000001])
+def test_bce_labels_must_lie_in_0_1(f, label):
     w, X, y = good_args(L.bce)
     y[2] = label
     first = X @ w if f in (L.bce_from_logits, L.bce_from_logits_grad) else w
     args = (first, y) if f in (L.bce_from_logits, L.bce_from_logits_grad) else (w, X, y)
-    with pytest.raises(
-        ValueError, match=rf"y must hold labels in \[0, 1\] for binary cross-entropy .* but y\[2\] = {shown}$"
-    ):
+    with raises_naming(ValueError, "[0, 1]", "y[2]", repr(label)):
         f(*args)
     y[2] = 0.3  # a soft label is a label
     assert np.all(np.isfinite(f(*args)))
@@ -703,21 +683,17 @@ def test_bce_labels_must_lie_in_0_1(f, label, shown):
     "f", [L.softmax_cross_entropy, L.softmax_cross_entropy_grad, L.softmax_cross_entropy_from_logits]
 )
 @pytest.mark.parametrize(
-    ("label", "message"),
-    [
-        (3, r"y must hold class labels in range\(k\) = range\(3\), but y\[1\] = 3$"),
-        (-1, r"y must hold class labels in range\(k\) = range\(3\), but y\[1\] = -1$"),
-        (1.5, r"y must hold integer class labels in range\(k\) = range\(3\), but y\[1\] = 1\.5$"),
-    ],
+    ("label", "facts"),
+    [(3, ("= 3",)), (-1, ("= -1",)), (1.5, ("integer", "= 1.5"))],
 )
-def test_softmax_labels_must_be_classes(f, label, message):
+def test_softmax_labels_must_be_classes(f, label, facts):
     W, X, y = good_args(L.softmax_cross_entropy)
     y = y.astype(float)
     y[1] = label
     args = (X @ W, y) if f is L.softmax_cross_entropy_from_logits else (W, X, y)
-    with pytest.raises(ValueError, match=message):
+    with raises_naming(ValueError, "range(3)", "y[1]", *facts):
         f(*args)
-    with pytest.raises(ValueError, match=message):
+    with raises_naming(ValueError, "range(3)", "y[1]", *facts):
         L.one_hot(y, 3)
 
 
@@ -731,31 +707,31 @@ def test_non_finite_inputs_are_named(f, bad, which):
     args[which] = args[which].copy()
     args[which][(1,) * args[which].ndim] = bad
     name = "W" if which == "w" and w.ndim == 2 else which
-    index = r"\[1, 1\]" if args[which].ndim == 2 else (r"\[1\]" if args[which].ndim == 1 else "")
-    with pytest.raises(ValueError, match=rf"{name} must be finite, but {name}{index} = "):
+    index = "[1, 1]" if args[which].ndim == 2 else ("[1]" if args[which].ndim == 1 else "")
+    with raises_naming(ValueError, f"{name} must be finite", f"{name}{index}"):
         f(biased(args["w"], args["b"]), args["X"], args["y"])
 
 
 @pytest.mark.parametrize("f", ALL_LOSSES)
 def test_intercept_shape_is_checked(f):
     w, X, y = good_args(f)
-    expected = r"\(k,\) = \(3,\), got \(\)" if w.ndim == 2 else r"\(\) \(a number\), got \(1,\)"
-    with pytest.raises(ValueError, match=rf"b must have shape {expected}"):
+    expected_shape, got_shape = ("(k,) = (3,)", "()") if w.ndim == 2 else ("()", "(1,)")
+    with raises_naming(ValueError, "b", expected_shape, got_shape):
         f(biased(w, np.zeros(1) if w.ndim == 1 else 0.0), X, y)
 
 
 def test_logit_level_inputs_are_checked():
-    with pytest.raises(ValueError, match=r"z must have shape \(n,\), got shape \(2, 2\)"):
+    with raises_naming(ValueError, "z", "(n,)", "(2, 2)"):
         L.bce_from_logits(np.zeros((2, 2)), [0, 1])
-    with pytest.raises(ValueError, match=r"z must be finite, but z\[0\] = .*nan"):
+    with raises_naming(ValueError, "z", "finite", "z[0]", "nan"):
         L.bce_from_logits([np.nan, 0.0], [0, 1])
-    with pytest.raises(ValueError, match=r"z must have at least one entry"):
+    with raises_naming(ValueError, "z", "at least one entry"):
         L.bce_from_logits_grad(np.zeros(0), np.zeros(0))
-    with pytest.raises(ValueError, match=r"Z must have shape \(n, k\), got shape \(3,\)"):
+    with raises_naming(ValueError, "Z", "(n, k)", "(3,)"):
         L.softmax_cross_entropy_from_logits(np.zeros(3), [0, 1, 2])
-    with pytest.raises(ValueError, match=r"Z must be finite, but Z\[0, 1\] = .*inf"):
+    with raises_naming(ValueError, "Z", "finite", "Z[0, 1]", "inf"):
         L.softmax_cross_entropy_from_logits_grad([[0.0, np.inf]], [0])
-    with pytest.raises(ValueError, match=r"y must have shape \(n,\) = \(2,\), got \(2, 1\): a column vector"):
+    with raises_naming(ValueError, "y", "(n,) = (2,)", "(2, 1)", "column"):
         L.softmax_cross_entropy_from_logits(np.zeros((2, 3)), [[0], [1]])
 
 
