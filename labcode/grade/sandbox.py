@@ -51,7 +51,7 @@ class Limits:
     """
 
     cpu_seconds: int = 300
-    memory_bytes: int = 3 * 2**30
+    memory_bytes: int = 2 * 2**30
     processes: int = 32
     file_bytes: int = 16 * 2**20
     tmpfs_bytes: int = 64 * 2**20

@@ -1,0 +1,1 @@
+"""Cheating notebooks for tests/test_redteam.py."""
