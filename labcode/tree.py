@@ -46,9 +46,15 @@ __all__ = [
 ]
 
 
+_LEAF_TYPES = (np.ndarray, np.float64, float, int)  # decided without the slower Mapping check
+
+
 def is_dict(tree: Any) -> bool:
     """Whether ``tree`` is the named form (a dict of arrays) rather than one array."""
-    return isinstance(tree, Mapping)
+    kind = type(tree)
+    if kind is dict:
+        return True
+    return False if kind in _LEAF_TYPES else isinstance(tree, Mapping)
 
 
 def require_tree(tree: Any, name: str) -> Any:

@@ -77,6 +77,8 @@ def _require_args(args: tuple[Any, ...], nums: tuple[int, ...], what: str) -> No
 
 def _as_input(x: Any, name: str) -> Any:
     """A number, an array, or a dict of them (a parameter tree, see labcode.tree), as operands."""
+    if type(x) is np.ndarray:  # the usual case, first
+        return as_operand(x, name)
     return tree.map_labelled(as_operand, tree.require_tree(x, name), name)
 
 

@@ -69,20 +69,30 @@ def sqrt(x: Any) -> Array:
     return np.sqrt(x)
 
 
+def _refuse_nan(out: Array, x: Array, what: str) -> None:
+    """Raise when x held nan. ``out`` is nan where x is and nowhere else, and never -inf, so one sum
+    tells (cheaper than a pass of isnan and one of any); the entry is looked for only then."""
+    total = out.sum()
+    if total != total:  # nan
+        _refuse(np.isnan(x), x, what)
+
+
 def sigmoid(x: Any) -> Array:
     """1 / (1 + e^-x). For x < -709, e^-x overflows to inf and 1 / (1 + inf) = 0 is the right answer (the
     true value is below the smallest float): nothing to warn about. Accurate to ~1 ulp, relative."""
     x = plain(x)
-    _refuse(np.isnan(x), x, "sigmoid needs a number, not nan")
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+        out = 1.0 / (1.0 + np.exp(-x))
+    _refuse_nan(out, x, "sigmoid needs numbers, not nan")
+    return out
 
 
 def softplus(x: Any) -> Array:
     """log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow, and 5x faster than np.logaddexp(0, x)."""
     x = plain(x)
-    _refuse(np.isnan(x), x, "softplus needs a number, not nan")
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    out = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    _refuse_nan(out, x, "softplus needs numbers, not nan")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -90,50 +100,86 @@ def softplus(x: Any) -> Array:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _shifted_and_log_sum(x: Any, axis: Axis) -> tuple[Array, Array, Array]:
-    """(x - m, log(sum(exp(x - m))), m) along ``axis``, m the maximum, each keeping the reduced axes.
+def _bad_logits(x: Array, m: Array, axis: Axis) -> ValueError:
+    """The error for logits whose maximum along ``axis`` is not finite: a nan, a +inf, or a slice of -inf."""
+    for bad, what in (
+        (np.isnan(x), "numbers, not nan"),
+        (np.isposinf(x), "x < +inf (inf - inf has no answer)"),
+    ):
+        if bad.any():
+            return ValueError(
+                f"the softmax family needs {what}, but {_first_bad(x, bad)} ({int(bad.sum())} of {x.size} entries)"
+            )
+    reduced = range(x.ndim) if axis is None else [a % x.ndim for a in np.atleast_1d(axis)]
+    first = np.argwhere(np.isneginf(m))[0]
+    where = ", ".join(":" if a in reduced else str(int(i)) for a, i in enumerate(first))
+    return ValueError(
+        f"every slice of x along axis {axis} needs a finite entry, but x[{where}] is all -inf "
+        f"(x has shape {shape_str(x.shape)})"
+    )
 
-    Every shifted entry is <= 0, so no exp overflows. The entries equal to the maximum contribute
-    exp(0) = 1 each, exactly; the rest is added through log1p, so a tiny rest survives
-    (log(1 + 1e-18) rounds to 0, log1p(1e-18) = 1e-18).
+
+def _along_last(x: Array, axis: Axis) -> tuple[Array, Callable[[Array], Array]]:
+    """x with the axes of ``axis`` moved to the end as one axis, and the function that moves a result
+    (of that shape, or with the last axis of length 1) back to x's axes."""
+    axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in axis)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    order = kept + list(axes)
+    moved_shape = [x.shape[a] for a in order]
+    flat = np.transpose(x, order).reshape([x.shape[a] for a in kept] + [math.prod(x.shape[a] for a in axes)])
+
+    def back(y: Array) -> Array:
+        shape = moved_shape if y.shape[-1] == flat.shape[-1] else [x.shape[a] for a in kept] + [1] * len(axes)
+        return np.transpose(y.reshape(shape), np.argsort(order))
+
+    return flat, back
+
+
+def _normalised(x: Any, axis: Axis, log: bool) -> tuple[Array, Array, Array]:
+    """(x - m, then log(sum(exp(x - m))) if ``log`` else softmax(x), then m) along ``axis``, with m the
+    maximum; the reduced axes are kept (length 1).
+
+    Every shifted entry is <= 0, so no exp overflows. The maximum contributes exp(0) = 1 exactly: it is
+    left out of the sum and added back through log1p, so a tiny rest survives (log(1 + 1e-18) rounds to
+    0, log1p(1e-18) = 1e-18). A nan, a +inf or an all -inf slice makes m not finite: only then are the
+    logits searched for the culprit.
     """
     x = plain(x)
-    _refuse(np.isnan(x), x, "the softmax family needs numbers, not nan")
-    _refuse(np.isposinf(x), x, "the softmax family needs x < +inf (inf - inf has no answer)")
-    m = np.max(x, axis=axis, keepdims=True)
-    masked = np.isneginf(m)
-    if np.any(masked):
-        reduced = range(x.ndim) if axis is None else [a % x.ndim for a in np.atleast_1d(axis)]
-        first = np.argwhere(masked)[0]
-        where = ", ".join(":" if a in reduced else str(int(i)) for a, i in enumerate(first))
-        raise ValueError(
-            f"every slice of x along axis {axis} needs a finite entry, but x[{where}] is all -inf "
-            f"(x has shape {shape_str(x.shape)})"
-        )
+    if axis is None or isinstance(axis, tuple):
+        work, back = _along_last(x, axis)
+        along = -1
+    else:
+        work, back, along = x, None, axis
+    top = np.argmax(work, axis=along, keepdims=True)  # the first nan, if there is one
+    m = np.take_along_axis(work, top, axis=along)
+    if not np.all(np.isfinite(m)):
+        raise _bad_logits(x, m if back is None else back(m), axis)
     with np.errstate(over="ignore"):  # -1e308 - 1e308 = -inf is the right limit: its exp is 0
-        shifted = x - m
+        shifted = work - m
     e = np.exp(shifted)
-    top = shifted == 0
-    ties = np.sum(top, axis=axis, keepdims=True)
-    rest = np.sum(np.where(top, 0.0, e), axis=axis, keepdims=True)
-    return shifted, np.log1p((ties - 1.0) + rest), m
+    if log:
+        np.put_along_axis(e, top, 0.0, axis=along)
+        result = np.log1p(np.sum(e, axis=along, keepdims=True))
+    else:
+        result = e / np.sum(e, axis=along, keepdims=True)  # the sum is >= 1: the maximum contributes 1
+    if back is not None:
+        shifted, result, m = back(shifted), back(result), back(m)
+    return shifted, result, m
 
 
 def logsumexp(x: Any, axis: Axis = -1, keepdims: bool = False) -> Array:
-    shifted, log_sum, m = _shifted_and_log_sum(x, axis)
+    _, log_sum, m = _normalised(x, axis, log=True)
     out = m + log_sum
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(x: Any, axis: Axis = -1) -> Array:
-    shifted, log_sum, _ = _shifted_and_log_sum(x, axis)
+    shifted, log_sum, _ = _normalised(x, axis, log=True)
     return shifted - log_sum
 
 
 def softmax(x: Any, axis: Axis = -1) -> Array:
-    shifted, _, _ = _shifted_and_log_sum(x, axis)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)  # the sum is >= 1: the maximum contributes 1
+    return _normalised(x, axis, log=False)[1]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -32,14 +32,23 @@ def running() -> tuple[int, ...]:
     return tuple(_running)
 
 
-@contextlib.contextmanager
-def new_level(*levels: int) -> Iterator[int]:
-    """A level above :func:`top` and above ``levels`` (those of the call's inputs), for one call of f."""
-    level = max(top(), *levels, 0) + 1
-    _running.append(level)
-    try:
-        yield level
-    finally:
+class new_level:  # noqa: N801 (used as a function: with new_level(...) as level)
+    """``with new_level(*levels) as level:``, a level above :func:`top` and above ``levels`` (those of the
+    call's inputs), for one call of f; released when the block ends, however it ends.
+
+    A class rather than a generator-based context manager: it is entered on every grad and jvp call.
+    """
+
+    __slots__ = ("level",)
+
+    def __init__(self, *levels: int) -> None:
+        self.level = max(top(), *levels, 0) + 1
+
+    def __enter__(self) -> int:
+        _running.append(self.level)
+        return self.level
+
+    def __exit__(self, *exc: object) -> None:
         _running.pop()
 
 

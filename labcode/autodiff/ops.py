@@ -65,9 +65,9 @@ def level_of(x: Any) -> int:
     return x._level if isinstance(x, ArrayOps) else -1
 
 
-def new_level(*inputs: Any) -> Any:
+def new_level(*inputs: Any) -> levels.new_level:
     """``with new_level(*inputs) as level:``, a level above every one in use and above the inputs'."""
-    return levels.new_level(*(level_of(x) for x in inputs))
+    return levels.new_level(*[level_of(x) for x in inputs])
 
 
 def primal(x: Any) -> Any:
