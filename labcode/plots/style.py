@@ -112,7 +112,7 @@ def figure_png(fig: Figure) -> tuple[str, dict[str, Any]]:
 
     The figure is first fitted to the column (``COLUMN_WIDTH`` wide, its aspect kept; the fonts keep their
     point sizes), then drawn at ``PIXEL_RATIO`` x ``CSS_PX_PER_INCH`` dpi and reduced to 256 colours (a
-    quarter of the bytes; the figures are flat colours and anti-aliased edges). The metadata holds the CSS
+    quarter of the bytes; the figures are flat colours and anti-aliased edges; octree keeps them crisp). The metadata holds the CSS
     size (``width``, ``height``: myst-nb writes them on the ``<img>``) and ``smallest_text_px``, the smallest
     text in CSS px at that size, which tests/test_site.py turns into the size a reader sees.
     """
@@ -124,7 +124,7 @@ def figure_png(fig: Figure) -> tuple[str, dict[str, Any]]:
     raw = io.BytesIO()
     fig.savefig(raw, format="png", dpi=CSS_PX_PER_INCH * PIXEL_RATIO, bbox_inches="tight")
     image = Image.open(raw).convert("RGB")
-    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     palette.save(out, format="PNG", optimize=True)
     metadata = {
