@@ -31,7 +31,6 @@ from site_helpers import (
     format_axe,
     is_meaningful_alt,
     raw_tex,
-    serve,
     slug,
     toc_chapter_pages,
     toc_pages,
@@ -213,25 +212,19 @@ def visit_all(chromium: str, base_url: str, html_dir: Path, jobs: list[tuple[str
 
 
 @pytest.fixture(scope="session")
-def site(built_book):
-    """The built site served on 127.0.0.1, with every toc page already visited in every mode."""
+def site(served_site, browser):
+    """The built site served on 127.0.0.1 (gzip, like Pages), with every toc page already visited in every mode;
+    later visits use the session's shared browser."""
     chromium = chromium_executable()  # fails, with the install command, where Chromium is missing
-    from playwright.sync_api import sync_playwright
-
-    html_dir, _ = built_book
+    base_url, html_dir = served_site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):  # a page dropped from the toc leaves no stale picture
+    for old in SCREENSHOTS.glob("book-*.png"):  # a page dropped from the toc leaves no stale picture
         old.unlink()
-    with serve(html_dir) as base_url:
-        visits = visit_all(chromium, base_url, html_dir, [(page, mode) for page in PAGES for mode in MODES])
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            try:
-                site = Site(browser, base_url, html_dir)
-                site.visits.update(visits)
-                yield site
-            finally:
-                browser.close()
+    site = Site(browser, base_url, html_dir)
+    site.visits.update(
+        visit_all(chromium, base_url, html_dir, [(page, mode) for page in PAGES for mode in MODES])
+    )
+    return site
 
 
 def page_ids(pages: list[str]) -> list[str]:

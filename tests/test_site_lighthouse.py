@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, toc_files
@@ -61,7 +62,7 @@ def run_lighthouse(url: str, report: os.PathLike) -> dict:
         pytest.fail(
             f"lighthouse failed on {url} (exit {proc.returncode}):\n{proc.stderr[-3000:]}", pytrace=False
         )
-    return json.loads(open(report, encoding="utf-8").read())
+    return json.loads(Path(report).read_text(encoding="utf-8"))
 
 
 def summary(result: dict) -> dict:

@@ -10,7 +10,8 @@ After the build, each written page is edited in place:
   the figure's output metadata, see ``labcode.plots.figure_png``, or the file's own size), so the page does not
   shift when an image arrives and images below the fold wait until the reader scrolls.
 
-- the dozen stylesheets of a page become one file (without the rules of Font Awesome icons no page uses).
+- the dozen stylesheets of a page become one file, without the rules of Font Awesome icons no page uses, and
+  with Font Awesome's fonts cut down to the icons left.
 
 A page that renders math with a KaTeX error (red source text instead of math) fails the build.
 """
@@ -105,6 +106,35 @@ def _css_text(static: Path, name: str) -> str:
     return CSS_URL.sub(rebase, text)
 
 
+ICON_FONT = re.compile(
+    r'src:url\((vendor/fontawesome/webfonts/(fa-[\w-]+))\.woff2\) format\("woff2"\),'
+    r'url\(vendor/fontawesome/webfonts/fa-[\w-]+\.ttf\) format\("truetype"\)'
+)
+
+
+def subset_icon_fonts(static: Path, css: str) -> str:
+    """``css`` with Font Awesome's fonts (150 kB each) replaced by subsets holding only the icons it still names,
+    written next to it as WOFF (a few kB; fontTools writes WOFF2 only with brotli, which the book does not need)."""
+    from fontTools import subset
+
+    codepoints = {ord(c) for c in css if 0xE000 <= ord(c) <= 0xF8FF}
+    codepoints |= {int(code, 16) for code in re.findall(r"\\([ef][0-9a-f]{3})(?![0-9a-f])", css)}
+
+    def replace(match: re.Match) -> str:
+        options = subset.Options()
+        options.flavor = "woff"
+        options.layout_features = []
+        font = subset.load_font(str(static / f"{match.group(1)}.ttf"), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=codepoints)
+        subsetter.subset(font)
+        name = f"{match.group(2)}-used.woff"
+        subset.save_font(font, str(static / name), options)
+        return f'src:url({name}) format("woff")'
+
+    return ICON_FONT.sub(replace, css)
+
+
 def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
     """Replace each page's dozen stylesheets (a round trip each before the first paint) by one file, the same for
     every page with the same list, without the Font Awesome rules of icons no page or script uses."""
@@ -127,7 +157,7 @@ def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
         names = tuple(link.split("_static/", 1)[1] for link in links)
         if names not in bundles:
             css = "\n".join(f"/* {name} */\n{_css_text(static, name)}" for name in names)
-            css = ICON_RULE.sub(keep_used_icons, css)
+            css = subset_icon_fonts(static, ICON_RULE.sub(keep_used_icons, css))
             bundles[names] = f"bundle-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
             (static / bundles[names]).write_text(css, encoding="utf-8")
         prefix = links[0].split("_static/", 1)[0]
@@ -155,5 +185,6 @@ def _lighten_site(app: Any, exception: Exception | None) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
-    app.connect("build-finished", _lighten_site)
+    # After the theme's own build-finished work (pydata-sphinx-theme writes pygments.css then), so the bundle has it.
+    app.connect("build-finished", _lighten_site, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
