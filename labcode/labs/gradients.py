@@ -22,6 +22,7 @@ W (d, k), Z (n, k). ``progress`` counts the solved tasks.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -195,7 +196,22 @@ def _evaluate_mse(rng: Rng, mse_loss: Any, mse_grad: Any) -> str:
     n = X.shape[0]
     name = "mse_loss(w, X, y)"
     value = as_number(name, call(name, mse_loss, w.copy(), X.copy(), y.copy()))
-    expect(name, value, losses.mse(w, X, y), "the mean squared error", MSE_LOSS_HINTS, rtol=1e-8, n=n)
+    column_y = Known(
+        float(np.mean((X @ w - y[:, None]) ** 2)),
+        f"{name} subtracts y as a column of shape (n, 1) from X @ w of shape (n,): broadcasting makes r an "
+        "(n, n) matrix of every prediction minus every target",
+        "keep y 1-D, shape (n,) (no reshape(-1, 1), no y[:, None]): then r = X @ w - y is (n,); print r.shape",
+    )
+    expect(
+        name,
+        value,
+        losses.mse(w, X, y),
+        "the mean squared error",
+        MSE_LOSS_HINTS,
+        rtol=1e-8,
+        n=n,
+        known=[column_y],
+    )
     gradient_check(
         "mse_grad(w, X, y)",
         lambda v: losses.mse(v, X, y),
@@ -220,13 +236,20 @@ def _logistic_problem(rng: Rng, scale: float = 0.7) -> tuple[np.ndarray, np.ndar
     return X, y, scale * rng.normal(size=d)
 
 
-def _extreme_logits(rng: Rng, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """w scaled so the largest |z| is ~800, and labels that contradict half of the confident predictions.
+# The facts the BCE hints quote, derived here so that the hints and the check cannot disagree (float64):
+EXTREME_LOGIT = 800.0  # the largest |z| the check tries
+ROUNDS_TO_ONE = -math.log(np.finfo(np.float64).eps / 2)  # 36.7: above it 1 + exp(-z) rounds to 1, so p == 1
+ROUNDS_TO_ZERO = -math.log(np.finfo(np.float64).max)  # -709.8: below it exp(-z) overflows, so p == 0
+CLIP_EPS = 1e-15  # the clip of chapter 4 in float64 (float32 needs 1e-7: 1 - 1e-15 rounds to 1 there)
 
-    There p = sigmoid(z) rounds to exactly 0 or 1 (|z| > 37), so an unclipped log(0) gives -inf.
+
+def _extreme_logits(rng: Rng, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """w scaled so the largest |z| is EXTREME_LOGIT, and labels that contradict half of the confident predictions.
+
+    There p = sigmoid(z) rounds to exactly 0 or 1 (see ROUNDS_TO_ONE, ROUNDS_TO_ZERO), so log(0) gives -inf.
     """
     z = X @ w
-    big = w * (800.0 / max(float(np.max(np.abs(z))), 1e-12))
+    big = w * (EXTREME_LOGIT / max(float(np.max(np.abs(z))), 1e-12))
     flip = rng.uniform(size=y.size) < 0.5
     return big, np.where(flip, (X @ big < 0).astype(np.float64), y)
 
@@ -255,15 +278,20 @@ BCE_GRAD_HINTS = {
 }
 
 UNSTABLE_LOG = (
-    "p = sigmoid(z) rounds to exactly 0 or 1 once |z| > 37, and log(0) = -inf: clip p to "
-    "[1e-12, 1 - 1e-12] with np.clip, or work from the logits (log p = -np.logaddexp(0, -z))"
+    f"p = sigmoid(z) rounds to exactly 1 once z > {ROUNDS_TO_ONE:.0f} (1 + exp(-z) rounds to 1) and to exactly 0 "
+    f"once z < {ROUNDS_TO_ZERO:.0f} (exp(-z) overflows), and log(0) = -inf: work from the logits, log p = "
+    f"-np.logaddexp(0, -z) and log(1 - p) = -np.logaddexp(0, z), or at least clip p to [{CLIP_EPS:g}, "
+    f"1 - {CLIP_EPS:g}] with np.clip (chapter 4: clipping caps the loss and zeroes its gradient there)"
 )
 
 
 def _evaluate_bce(rng: Rng, sigmoid: Any, bce_loss: Any, bce_grad: Any) -> str:
     # sigmoid, at moderate and at extreme z
     z = np.concatenate(
-        [rng.normal(scale=4.0, size=int(rng.integers(5, 12))), [-800.0, -40.0, 0.0, 40.0, 800.0]]
+        [
+            rng.normal(scale=4.0, size=int(rng.integers(5, 12))),
+            [-EXTREME_LOGIT, -40.0, 0.0, 40.0, EXTREME_LOGIT],
+        ]
     )
     expected = losses.sigmoid(z)
     flipped = Known(
@@ -278,7 +306,7 @@ def _evaluate_bce(rng: Rng, sigmoid: Any, bce_loss: Any, bce_grad: Any) -> str:
         SIGMOID_HINTS,
         rtol=1e-9,
         known=[flipped],
-        context=" (z holds values up to +-800)",
+        context=f" (z holds values up to +-{EXTREME_LOGIT:g})",
     )
 
     # the loss, on moderate logits, then on extreme ones
@@ -289,7 +317,9 @@ def _evaluate_bce(rng: Rng, sigmoid: Any, bce_loss: Any, bce_grad: Any) -> str:
     expect(name, value, losses.bce(w, X, y), "the binary cross-entropy", BCE_LOSS_HINTS, rtol=1e-6, n=n)
     big, y_big = _extreme_logits(rng, X, y, w)
     value = as_number(name, call(name, bce_loss, big.copy(), X.copy(), y_big.copy()))
-    expect_finite("bce_loss", value, "for large logits (|z| up to 800, some labels wrong)", UNSTABLE_LOG)
+    expect_finite(
+        "bce_loss", value, f"for large logits (|z| up to {EXTREME_LOGIT:g}, some labels wrong)", UNSTABLE_LOG
+    )
 
     # the gradient
     logits = Known(
@@ -307,8 +337,10 @@ def _evaluate_bce(rng: Rng, sigmoid: Any, bce_loss: Any, bce_grad: Any) -> str:
         known=[logits],
     )
     got = call("bce_grad(w, X, y)", bce_grad, big.copy(), X.copy(), y_big.copy())
-    expect_finite("bce_grad", got, "for large logits (|z| up to 800)", UNSTABLE_LOG)
-    return "sigmoid, loss and gradient right on a fresh random problem, and finite at |z| = 800"
+    expect_finite("bce_grad", got, f"for large logits (|z| up to {EXTREME_LOGIT:g})", UNSTABLE_LOG)
+    return (
+        f"sigmoid, loss and gradient right on a fresh random problem, and finite at |z| = {EXTREME_LOGIT:g}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

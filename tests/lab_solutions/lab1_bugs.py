@@ -42,6 +42,14 @@ SECOND_DIFFERENCES_OVER_4 = dedent(
     """
 )
 
+TEXTBOOK_BCE = dedent(
+    """
+    def bce_loss(w, X, y):
+        p = sigmoid(X @ w)  # rounds to 0 or 1 for large |z|: log(0) = -inf
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    """
+)
+
 BUGS = [
     # Task 1: the central difference
     Bug(
@@ -153,6 +161,14 @@ BUGS = [
         kind="shape",
     ),
     Bug(
+        "y reshaped to (n, 1) in mse_loss",
+        "mse",
+        {"mse_loss": mutate(ref.mse_loss, "r = X @ w - y", "r = X @ w - y.reshape(-1, 1)")},
+        "wrong",
+        ["(n, 1)", "(n, n)"],
+        ["1-D", "r.shape"],
+    ),
+    Bug(
         "mse_loss sums instead of averaging",
         "mse",
         {"mse_loss": mutate(ref.mse_loss, "np.mean(r**2)", "np.sum(r**2)")},
@@ -195,7 +211,7 @@ BUGS = [
     Bug(
         "unclipped log in bce_loss",
         "bce",
-        {"bce_loss": mutate(ref.bce_loss, "np.clip(sigmoid(X @ w), 1e-12, 1 - 1e-12)", "sigmoid(X @ w)")},
+        {"bce_loss": TEXTBOOK_BCE},
         "wrong",
         ["for large logits"],
         ["clip p", "logits"],
@@ -204,7 +220,7 @@ BUGS = [
     Bug(
         "bce_loss without the minus",
         "bce",
-        {"bce_loss": mutate(ref.bce_loss, "float(-np.mean(", "float(np.mean(")},
+        {"bce_loss": mutate(ref.bce_loss, "float(np.mean(", "float(-np.mean(")},
         "wrong",
         ["wrong sign"],
         ["minus"],

@@ -32,8 +32,9 @@ def sigmoid(z):
 
 
 def bce_loss(w, X, y):
-    p = np.clip(sigmoid(X @ w), 1e-12, 1 - 1e-12)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    z = X @ w
+    # from the logits (chapter 4): log p = -log(1 + e^-z), log(1 - p) = -log(1 + e^z), never log(0)
+    return float(np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))
 
 
 def bce_grad(w, X, y):
