@@ -3,15 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_TOOLS := book/_ext/node_modules/.installed
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv book serve test lint pytest notebooks bench lock clean
+.PHONY: help venv book serve test lint pytest notebooks bench lock clean pdf
 
 help:
 	@echo "make book       build the website into _build/html"
 	@echo "make test       lint, labcode's tests, nbval on every notebook, strict book build"
+	@echo "make pdf        print the whole book to _build/pdf/calculus-for-ml.pdf (headless Chromium)"
 	@echo "make serve      preview the built site on http://$(HOST):$(PORT)"
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
 	@echo "make bench      print labcode's accuracy table and autodiff speed against autograd (and PyTorch if installed)"
@@ -26,7 +28,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# Node.js: KaTeX renders the math at build time (make book), Lighthouse audits the site (make test; the npm
+# packages are pinned in book/_ext/package-lock.json).
+NEED_NODE = @command -v node >/dev/null || { echo "Node.js is needed (math is rendered at build time): apt-get install nodejs npm"; exit 1; }
+
+$(NODE_TOOLS): book/_ext/package.json book/_ext/package-lock.json
+	$(NEED_NODE)
+	npm ci --prefix book/_ext --no-audit --no-fund --loglevel=error
+	touch $(NODE_TOOLS)
+
 book: $(STAMP)
+	$(NEED_NODE)
 	$(BIN)/jupyter-book build . --keep-going
 	@echo
 	@echo "Built. Open $(CURDIR)/_build/html/index.html in a browser, or run 'make serve'."
@@ -48,6 +60,8 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --nbval tests book
 
+pytest: $(NODE_TOOLS)
+
 notebooks: $(STAMP)
 	$(BIN)/python tests/tools/execute_notebooks.py $(NOTEBOOKS)
 
@@ -65,6 +79,9 @@ lock:
 	  echo "-e ."; \
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^labcode'; } > requirements.txt
 	rm -rf .lock-venv
+
+pdf: book
+	$(BIN)/python book/_ext/print_pdf.py _build/html _build/pdf/calculus-for-ml.pdf
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
