@@ -388,3 +388,73 @@ def test_hint_for_prefers_the_most_specific_key():
     assert hint_for(compare(3 * base, base), hints, n=37) == "some factor"
     assert hint_for(compare(-base, base), hints) == "sign"
     assert hint_for(compare(base[::-1], base), hints) == "default"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Lab 2: a wrong order of the backward pass fails on every seed, not by luck
+
+
+@pytest.mark.parametrize(
+    "bug_name", ["backward breadth-first from the output", "backward breadth-first, inputs in a set"]
+)
+def test_a_breadth_first_engine_fails_on_every_seed(bug_name):
+    bug = next(b for b in lab2_bugs.BUGS if b.name == bug_name)
+    names = namespace(lab2_autodiff, bug.sources)
+    for seed in range(40):
+        verdict = run("autodiff", "value", names, seed)
+        assert verdict.status == "wrong" and "breadth-first" in verdict.hint, (seed, str(verdict))
+        assert autodiff.ORDER_PROBE in verdict.message
+
+
+def value_grads(names, expression):
+    """a.grad, b.grad after out = <expression>; out.backward(), with t = a * b and c = 2.5 (the checkpoint)."""
+    Value = names["Value"]  # noqa: N806
+    a, b = Value(0.8), Value(-1.3)
+    out = eval(expression, {"a": a, "b": b, "t": a * b, "c": 2.5})  # noqa: S307 (our own expression)
+    out.backward()
+    return a.grad, b.grad
+
+
+def test_checkpoint_4b_example_exposes_a_wrong_order():
+    """The lab's checkpoint 4b names a graph on which a breadth-first backward gives a wrong gradient."""
+    import nbformat
+    from conftest import ROOT
+
+    nb = nbformat.read(ROOT / "book" / "labs" / "lab2_autodiff.ipynb", as_version=4)
+    text = next(c.source for c in nb.cells if "Checkpoint 4b" in c.source)
+    expression = re.search(r"`t = a \* b; out = ([^`]+)`", text).group(1)
+    right = value_grads(namespace(lab2_autodiff), expression)
+    for name in ("backward breadth-first from the output",):
+        wrong = value_grads(
+            namespace(lab2_autodiff, next(b for b in lab2_bugs.BUGS if b.name == name).sources), expression
+        )
+        assert not np.allclose(wrong, right), (expression, wrong, right)
+    # the example it replaced did not: breadth-first gets t * t + t right
+    breadth_first = namespace(
+        lab2_autodiff,
+        lab2_bugs.BUGS[
+            [b.name for b in lab2_bugs.BUGS].index("backward breadth-first from the output")
+        ].sources,
+    )
+    assert np.allclose(
+        value_grads(breadth_first, "t * t + t"), value_grads(namespace(lab2_autodiff), "t * t + t")
+    )
+
+
+def test_the_bce_hint_quotes_the_thresholds_the_check_uses():
+    """Erratum 5: the hint's numbers are derived, true in float64, and the check goes beyond them."""
+    g = gradients
+    with np.errstate(over="ignore"):
+        assert 1 + np.exp(-(g.ROUNDS_TO_ONE + 0.01)) == 1.0 and 1 + np.exp(-(g.ROUNDS_TO_ONE - 0.5)) != 1.0
+        assert np.isinf(np.exp(-(g.ROUNDS_TO_ZERO - 0.01))) and np.isfinite(np.exp(-(g.ROUNDS_TO_ZERO + 0.5)))
+    assert f"z > {g.ROUNDS_TO_ONE:.0f}" in g.UNSTABLE_LOG and f"z < {g.ROUNDS_TO_ZERO:.0f}" in g.UNSTABLE_LOG
+    assert g.EXTREME_LOGIT > max(g.ROUNDS_TO_ONE, -g.ROUNDS_TO_ZERO)
+    # the clip works in float64 and not in float32 (chapter 4's gotcha), and the lab's text quotes the same one
+    assert 1 - g.CLIP_EPS != 1.0 and np.float32(1) - np.float32(g.CLIP_EPS) == np.float32(1)
+    import nbformat
+    from conftest import ROOT
+
+    nb = nbformat.read(ROOT / "book" / "labs" / "lab1_gradients.ipynb", as_version=4)
+    task3 = next(c.source for c in nb.cells if c.source.startswith("## Task 3"))
+    assert f"{g.CLIP_EPS:g}" in task3 and "logaddexp" in task3 and "chapter" in task3.lower()
+    assert f"{g.CLIP_EPS:g}" in g.UNSTABLE_LOG

@@ -363,6 +363,16 @@ def _grads(Value: Any, build: Callable[..., Any], values: Sequence[float], text:
 
 
 NOT_SEEDED = "backward starts the chain rule at the output: set self.grad = 1.0 before walking the graph"
+# A fixed graph that no order but a reverse topological one gets right: t feeds out directly (one step from
+# the output) and through t * t (two steps), so a breadth-first walk from the output runs t's _backward before
+# t * t has added its share, whatever order each node keeps its inputs in.
+ORDER_PROBE = "t + (t * t) * c with t = a * b"
+WRONG_ORDER = (
+    "the nodes were visited in a wrong order (breadth-first from the output?): t reaches out directly and "
+    "through t * t, so t's _backward may run only after t * t has added its share to t.grad. Visit the "
+    "nodes in reverse topological order (build the order with a loop and an explicit stack), and accumulate "
+    "with +="
+)
 TOPOLOGICAL = (
     "t is used twice: visit the nodes in reverse topological order (a node's _backward may run only "
     "after every node that uses it has added its share to node.grad), and accumulate with +="
@@ -408,11 +418,11 @@ def _evaluate_value(rng: Rng, Value: Any) -> str:  # noqa: N803 (the student's c
         ("a * a", lambda x: x * x, [a], [2 * a], shared),
         ("a + a", lambda x: x + x, [a], [2.0], shared),
         (
-            "t * t + t with t = a * b",
-            lambda x, y: (lambda s: s * s + s)(x * y),
+            ORDER_PROBE,
+            lambda x, y: (lambda s: s + (s * s) * c)(x * y),
             [a, b],
-            [(2 * a * b + 1) * b, (2 * a * b + 1) * a],
-            TOPOLOGICAL,
+            [(1 + 2 * c * a * b) * b, (1 + 2 * c * a * b) * a],
+            WRONG_ORDER,
         ),
     ]
     for text, build, values, expected, hint in probes:

@@ -44,6 +44,25 @@ RECURSIVE_BACKWARD = dedent(
     """
 )
 
+BREADTH_FIRST = dedent(
+    """
+        def backward(self):
+            # breadth-first from the output: a node's _backward may run before all its users have added theirs
+            self.grad = 1.0
+            queue, seen = [self], {id(self)}
+            while queue:
+                node = queue.pop(0)
+                node._backward()
+                for child in node._prev:
+                    if id(child) not in seen:
+                        seen.add(id(child))
+                        queue.append(child)
+    """
+)
+
+# micrograd keeps a node's inputs in a set: their order follows memory addresses, so it changes from run to run
+BREADTH_FIRST_SET_ORDER = BREADTH_FIRST.replace("for child in node._prev:", "for child in set(node._prev):")
+
 RECURSIVE_TOPOLOGICAL_SORT = dedent(
     """
         def backward(self):
@@ -212,8 +231,24 @@ BUGS = [
         "value",
         {"Value": _replace_backward(RECURSIVE_BACKWARD)},
         "wrong",
-        ["t * t + t"],
+        ["t + (t * t) * c"],
         ["topological order"],
+    ),
+    Bug(
+        "backward breadth-first from the output",
+        "value",
+        {"Value": _replace_backward(BREADTH_FIRST)},
+        "wrong",
+        ["t + (t * t) * c"],
+        ["breadth-first", "topological order"],
+    ),
+    Bug(
+        "backward breadth-first, inputs in a set",
+        "value",
+        {"Value": _replace_backward(BREADTH_FIRST_SET_ORDER)},
+        "wrong",
+        ["t + (t * t) * c"],
+        ["breadth-first", "topological order"],
     ),
     Bug(
         "recursive topological sort",
