@@ -1,4 +1,4 @@
-"""Stable activations and losses, with their analytic gradients.
+"""Stable losses with their analytic gradients, and the activations they are built from.
 
 Conventions (float64 throughout)::
 
