@@ -425,13 +425,40 @@ def test_the_grading_workflow_grades_changed_labs_with_least_privilege():
     assert workflow[True]["pull_request"]["paths"] == ["book/labs/*.ipynb"]  # YAML reads `on:` as True
     assert workflow["permissions"] == {"contents": "read"}
     steps = workflow["jobs"]["grade"]["steps"]
+    # the base's grader runs: the pull request could change labcode/grade
     assert steps[0]["with"]["persist-credentials"] is False
+    assert steps[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
     script = "\n".join(step.get("run", "") for step in steps)
     assert "pip install -r requirements.txt" in script
+    assert "apt-get install --yes bubblewrap" in script
+    assert "kernel.apparmor_restrict_unprivileged_userns=0" in script  # Ubuntu 24.04
+    assert 'git show "$HEAD:$notebook"' in script  # the notebooks come from the pull request as data
     assert re.search(
-        r'python -m labcode\.grade "\$\{notebooks\[@\]\}" --markdown >> "\$GITHUB_STEP_SUMMARY"', script
+        r'python -m labcode\.grade "\$submissions" .*--markdown >> "\$GITHUB_STEP_SUMMARY"', script
     )
+    assert "--no-sandbox" not in script
     assert "${{" not in script, "no expression inside a script: they go through env"
+
+
+def test_without_a_sandbox_the_grader_refuses_and_names_the_unsafe_flag(monkeypatch, tmp_path, capsys):
+    import labcode.grade.sandbox
+
+    monkeypatch.setattr(labcode.grade, "sandbox_problem", lambda: "bubblewrap is not installed")
+    with pytest.raises(labcode.grade.SandboxUnavailable, match="--no-sandbox") as info:
+        grade_notebook(LAB1, seed=0)
+    assert "UNSAFE" in str(info.value) and "bubblewrap is not installed" in str(info.value)
+    assert main([str(LAB1)]) == 2
+    err = capsys.readouterr().err
+    assert "--no-sandbox" in err and "UNSAFE" in err
+    assert labcode.grade.sandbox.sandbox_problem() is None  # here bwrap works (the probe is real)
+
+
+def test_no_sandbox_grades_the_same_way(tmp_path):
+    """--no-sandbox runs the same driver as a plain process: the same verdicts, without the isolation."""
+    path = tmp_path / "key.ipynb"
+    nbformat.write(solved("autodiff"), path)
+    report = grade_notebook(path, seed=3, sandbox=False, timeout=30)
+    assert report.passed and report.points == 6, report.to_text()
 
 
 def test_the_labs_page_exists_and_names_both_labs():
