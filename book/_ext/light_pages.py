@@ -6,6 +6,7 @@ After the build, each written page is edited in place:
   and web fonts, which draw the dozen icons the pages use;
 - the scripts in ``<head>`` are deferred (they still run in order, before DOMContentLoaded), the search index
   among them, so they no longer block the first paint (the search page keeps its own order);
+- long inline code gets break opportunities after its dots and underscores (``<wbr>``);
 - every ``<img>`` gets ``loading="lazy"``, ``decoding="async"`` and ``width``/``height`` attributes (its CSS size:
   the figure's output metadata, see ``labcode.plots.figure_png``, or the file's own size), so the page does not
   shift when an image arrives and images below the fold wait until the reader scrolls.
@@ -72,12 +73,23 @@ def _defer(match: re.Match) -> str:
     return f'<script defer {match.group(1)}src="{match.group(2)}"></script>'
 
 
+INLINE_CODE = re.compile(r'(<code class="docutils literal[^"]*"><span class="pre">)([^<]{16,})(</span>)')
+
+
+def break_points(match: re.Match) -> str:
+    """A long inline identifier (``labcode.losses.softmax_cross_entropy``) with a break opportunity after each dot
+    and underscore, where a reader expects a line to break, instead of anywhere in a word."""
+    return match.group(1) + re.sub(r"([._/])(?=\w)", r"\1<wbr>", match.group(2)) + match.group(3)
+
+
 def lighten_page(html: str, page: Path) -> str:
     html = FONTAWESOME.sub("", html)
     if page.name != "search.html" and "</head>" in html:  # the search page runs its scripts itself, in order
         head, body = html.split("</head>", 1)
         head = BLOCKING_SCRIPT.sub(_defer, head)
         html = head + "</head>" + body
+    if "<wbr>" not in html:  # once: a rebuild leaves unchanged pages as they were
+        html = INLINE_CODE.sub(break_points, html)
     return IMG.sub(lambda m: lighten_img(m.group(0), page), html)
 
 
