@@ -13,7 +13,7 @@ models     linear, logistic and softmax regression and a two-layer MLP, with han
 plots      the figures the chapters draw, in one readable style
 notebook   notebook conveniences (glue for the book, setup) that also work on Colab
 labs       the checks behind the student labs: a verdict and a hint per task, and the progress count
-grade      the grader: runs submitted lab notebooks in a fresh kernel (python -m labcode.grade)
+grade      the grader: runs submitted lab notebooks in a sandbox, judges them outside (python -m labcode.grade)
 """
 
 __version__ = "0.1.0"
