@@ -15,7 +15,8 @@ from lab_solutions._planted import namespace
 
 from labcode.gradcheck import KINDS
 from labcode.labs import LABS, STATUSES, Progress, Verdict, autodiff, gradients
-from labcode.labs._core import Fail, Lab, Task, call, compare, describe, hint_for
+from labcode.labs.checking import call, compare, describe, hint_for
+from labcode.labs.framework import Fail, Lab, Task
 
 REFERENCE = {"gradients": lab1_gradients, "autodiff": lab2_autodiff}
 BUGS = [("gradients", bug) for bug in lab1_bugs.BUGS] + [("autodiff", bug) for bug in lab2_bugs.BUGS]

@@ -4,6 +4,8 @@ Each lab is a module with one ``check_<task>(...)`` function per task and a ``pr
 
 - :mod:`labcode.labs.gradients`, Lab 1 (book/labs/lab1_gradients.ipynb): numerical gradient, MSE, BCE,
   numerical Hessian, softmax cross-entropy;
+- :mod:`labcode.labs.framework` (labs, tasks, verdicts, progress) and :mod:`labcode.labs.checking` (calling
+  the student's code, comparing its answers) are what both share;
 - :mod:`labcode.labs.autodiff`, Lab 2 (book/labs/lab2_autodiff.ipynb): dual numbers, forward-mode
   gradient, a micrograd-style ``Value`` with ``backward()``, reverse-mode gradient.
 
@@ -14,7 +16,7 @@ It never raises: an unfinished function is "not attempted yet", an exception bec
 """
 
 from labcode.labs import autodiff, gradients
-from labcode.labs._core import STATUSES, Lab, Progress, Task, Verdict
+from labcode.labs.framework import STATUSES, Lab, Progress, Task, Verdict
 
 __all__ = ["LABS", "STATUSES", "Lab", "Progress", "Task", "Verdict", "autodiff", "gradients"]
 

@@ -28,16 +28,8 @@ from typing import Any
 import numpy as np
 
 from labcode import numdiff
-from labcode.labs._core import (
-    Fail,
-    Known,
-    Lab,
-    Task,
-    Verdict,
-    call,
-    fmt,
-    gradient_check,
-)
+from labcode.labs.checking import Known, call, fmt, gradient_check
+from labcode.labs.framework import Fail, Lab, Task, Verdict
 
 __all__ = [
     "LAB",

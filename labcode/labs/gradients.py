@@ -29,12 +29,8 @@ from typing import Any
 import numpy as np
 
 from labcode import losses
-from labcode.labs._core import (
-    Fail,
+from labcode.labs.checking import (
     Known,
-    Lab,
-    Task,
-    Verdict,
     as_number,
     call,
     compare,
@@ -44,6 +40,7 @@ from labcode.labs._core import (
     gradient_check,
     mismatch,
 )
+from labcode.labs.framework import Fail, Lab, Task, Verdict
 
 __all__ = [
     "LAB",
