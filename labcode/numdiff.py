@@ -23,9 +23,11 @@ against each other, and the rounding of f's values. A plain call returns the val
 try. ``method="adaptive"`` chooses the step from f's behaviour (Ridders' method).
 
 What the check costs: ``derivative`` with the default step checks itself (2 more evaluations for
-central, 1 for forward/backward; Richardson's levels check each other for free). ``gradient``,
-``jacobian`` and ``hessian`` keep their default at the cost the chapters count (2 evaluations per
-coordinate for central) and estimate only the rounding; ``full_output=True`` adds the check at 2h.
+central, at 2h; 2 for forward/backward, at 2h and 4h; a central difference for the complex step, and
+Ridders' method when that one is too rough to tell; Richardson's levels check each other for free).
+``gradient``, ``jacobian`` and ``hessian`` keep their default at the cost the chapters count (2
+evaluations per coordinate for central) and estimate only the rounding, judging only entries above
+it (an entry at the rounding level is zero within noise); ``full_output=True`` adds the check at 2h.
 A step h passed by the caller gives the plain formula, no check and no warning.
 """
 
