@@ -4,6 +4,7 @@
 value for a real point (:class:`ComplexValue`), a real value for a complex point (the complex step
 needs a complex-safe f), or nan/inf (:class:`NonFiniteValue`) stops with an error that says where f
 was evaluated, relative to ``base``: 'x = 0.9' or 'w[2] = 1.1 (other entries as in w)'.
+``CountingFunction`` counts the calls of f (``numdiff.count_evaluations``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode._checks import as_float_array, require_finite, scalar_output, shape_str
+from labcode._checks import as_float_array, require_callable, require_finite, scalar_output, shape_str
 from labcode._numdiff_estimates import ComplexValue, NonFiniteValue
 
 _COMPLEX_HELP = (
@@ -106,3 +107,20 @@ def _array_output(value: Any, shape: tuple[int, ...] | None) -> np.ndarray:
             f"but a nearby point gave shape {shape_str(arr.shape)}"
         )
     return arr if np.iscomplexobj(arr) else arr.astype(np.float64)
+
+
+class CountingFunction:
+    """A function that counts its calls: ``f_counted(x)`` returns ``f(x)`` and adds one to ``.calls``."""
+
+    def __init__(self, f: Callable) -> None:
+        self.f = require_callable(f, "f")
+        self.calls = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.f(*args, **kwargs)
+
+
+def count_evaluations(f: Callable) -> CountingFunction:
+    """Wrap f so that it counts its calls: ``g = count_evaluations(f); derivative(g, 1.0); g.calls``."""
+    return CountingFunction(f)

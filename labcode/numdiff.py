@@ -48,7 +48,7 @@ from labcode._checks import (
     require_finite,
     require_positive_step,
 )
-from labcode._numdiff_calls import _checked, _real_scalar
+from labcode._numdiff_calls import CountingFunction, _checked, _real_scalar, count_evaluations
 from labcode._numdiff_estimates import (
     ACCURACY_RTOL,
     AccuracyWarning,
@@ -502,20 +502,3 @@ def hessian(
     return _report(
         estimate, f_checked.calls, full_output, h is None, "the Hessian", lambda v: np.asarray(v, float)
     )
-
-
-class CountingFunction:
-    """A function that counts its calls: ``f_counted(x)`` returns ``f(x)`` and adds one to ``.calls``."""
-
-    def __init__(self, f: Callable) -> None:
-        self.f = require_callable(f, "f")
-        self.calls = 0
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
-        return self.f(*args, **kwargs)
-
-
-def count_evaluations(f: Callable) -> CountingFunction:
-    """Wrap f so that it counts its calls: ``g = count_evaluations(f); derivative(g, 1.0); g.calls``."""
-    return CountingFunction(f)
