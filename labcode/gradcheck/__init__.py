@@ -45,6 +45,14 @@ when ``max_relative_error <= tolerance = max(rtol, 10 * expected_noise)`` (the n
 1e-2: finite differences that noisy cannot vouch for a gradient). The default ``rtol`` is
 1e-6 when f computes in float64 (far above the noise, far below any bug) and 1e-3 when f returns float32
 or float16, whose finite differences are good to a few digits only.
+
+Truncation is not noise. When that gap is far above f's rounding and would loosen the tolerance, the
+default step is too large for f (sin(w) at |w| = 1e6 has a step of 3) or f is noisy inside: every probe
+is differenced again with ``numdiff.derivative(..., method="adaptive")``, whose error estimate becomes
+the noise (at most ``probes.ADAPT_LIMIT`` probes; beyond that the diagnosis names truncation and a
+smaller h). Two more exceptions to "disagree means wrong": a grad that matches f's slope on w's side of a
+kink lying within the step (a ReLU 1e-8 from 0) passes with a note naming the kink, and a failing grad
+that returns float32 says so.
 """
 
 from labcode.gradcheck.check import check_gradient

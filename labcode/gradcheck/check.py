@@ -130,6 +130,10 @@ def check_gradient(
     100,000-parameter model takes ~80 evaluations; factor, sign, transpose and "only 'b' is wrong"
     diagnoses still work there, but wrong coordinates cannot be named and kinks are not looked for.
 
+    When the gap between steps h and 2h is far above f's rounding (the default step too large for f, or
+    f noisy inside), every probe is differenced again with numdiff's adaptive steps (up to 26 evaluations
+    each, for at most probes.ADAPT_LIMIT probes); see the package docstring.
+
     Raises TypeError/ValueError for the caller's own mistakes (f or grad not callable, w not finite or
     empty, rtol or h not > 0). Whatever f and grad do when called (raise, return None or a wrong shape)
     becomes a result with a diagnosis instead: the grader runs this on students' code.
