@@ -184,7 +184,8 @@ def grade_folder(folder: str | Path, *, jobs: int = 1, **options: Any) -> list[G
 
     The student id is the file's stem, or the name of the first sub-folder. ``options`` go to
     :func:`grade_notebook`; one seed serves the whole folder, so every student gets the same problems.
-    jobs: how many notebooks are graded at once (each in its own process).
+    jobs: how many notebooks are graded at once, each in a process of its own ("spawn": a script that
+    calls this with jobs > 1 must do so under ``if __name__ == "__main__":``).
     """
     folder = Path(folder)
     options.setdefault("seed", secrets.randbelow(2**32))

@@ -38,7 +38,7 @@ def code_of(nb: Any) -> str:
 
 
 def identify_lab(nb: Any) -> tuple[Lab | None, str]:
-    """Which lab a notebook is, and how that was decided (see the module docstring, step 2)."""
+    """Which lab a notebook is, and how that was decided (see the docstring of labcode.grade, step 2)."""
     for where, meta in [("notebook metadata", nb.get("metadata", {}))] + [
         ("cell metadata", c.get("metadata", {})) for c in nb.get("cells", [])
     ]:

@@ -170,11 +170,12 @@ CHEATS = [
         "importing the reference implementations",
         [
             "import glob, importlib.util\n"
-            "paths = glob.glob('{root}/labcode/losses.py') + glob.glob('/**/labcode/losses.py', recursive=True)\n"
+            "paths = glob.glob('{root}/labcode/losses.py') + glob.glob('/tmp/**/losses.py', recursive=True) + glob.glob('/home/**/losses.py', recursive=True)\n"
             "spec = importlib.util.spec_from_file_location('stolen', paths[0])\n"
             "stolen = importlib.util.module_from_spec(spec); spec.loader.exec_module(stolen)\n"
             "mse_loss, mse_grad = stolen.mse, stolen.mse_grad\n"
         ],
+        named=["raised IndexError: list index out of range"],  # found no file to load
     ),
     Cheat(
         "write files the grader reads",
@@ -252,7 +253,7 @@ CHEATS = [
         [
             "import glob, json, pathlib\n"
             "found = glob.glob('{subs}/*.ipynb') + glob.glob('{root}/tests/lab_solutions/*.py')\n"
-            "found += glob.glob('/**/lab1_gradients.py', recursive=True)\n"
+            "found += glob.glob('/tmp/**/lab1_gradients.py', recursive=True)\n"
             "for path in found:\n"
             "    text = pathlib.Path(path).read_text()\n"
             "    if path.endswith('.py'):\n"
@@ -264,7 +265,7 @@ CHEATS = [
         "editing the notebook file on disk",
         [
             "import glob, json, pathlib\n"
-            "for path in glob.glob('{subs}/*.ipynb') + glob.glob('/**/*.ipynb', recursive=True):\n"
+            "for path in glob.glob('{subs}/*.ipynb') + glob.glob('{root}/book/labs/*.ipynb') + glob.glob('/tmp/**/*.ipynb', recursive=True):\n"
             "    try:\n"
             "        pathlib.Path(path).write_text('{\"cells\": []}')\n"
             "    except OSError:\n"
