@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_TOOLS := book/_ext/node_modules/.installed
+FRAMEWORKS := $(VENV)/.frameworks
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -27,6 +28,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The frameworks the tests compare against (torch), for `make test` only: `make book` and Binder never need them.
+$(FRAMEWORKS): $(STAMP) requirements-frameworks.txt
+	$(BIN)/python -m pip install --quiet -r requirements-frameworks.txt
+	touch $(FRAMEWORKS)
 
 # Node.js: KaTeX renders the math at build time (make book), Lighthouse audits the site (make test; the npm
 # packages are pinned in book/_ext/package-lock.json).
@@ -57,7 +63,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check labcode tests
 
-pytest: $(STAMP)
+pytest: $(FRAMEWORKS)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --nbval tests book
 
 pytest: $(NODE_TOOLS)

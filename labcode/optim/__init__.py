@@ -1,4 +1,4 @@
-"""Gradient descent, momentum and Newton's method that record their whole history for plots.
+"""Optimizers that record their whole history for plots: gradient descent, momentum, Newton, SGD, RMSProp, Adam.
 
 Every optimizer takes ``grad`` (and ``hess`` for Newton) and a starting point ``w0``, and returns an
 :class:`OptimResult` holding the final parameters and the path it walked. ``w0`` is either one array of
@@ -28,20 +28,35 @@ comes before any overflow; numpy's overflow and invalid-value warnings inside ``
 silenced during a run, because a run that produces inf or nan says so: ``diverged``.
 
 The package: ``_run`` (the shared loop and :class:`OptimResult`), ``deterministic`` (gradient descent,
-momentum, Newton), ``objectives`` (test functions with their gradient and Hessian).
+momentum, Newton), ``stochastic`` (SGD, RMSProp, Adam: torch.optim's updates, on mini-batches or full
+gradients), ``batches`` (:class:`Minibatches`, which examples each update sees), ``schedules`` (learning
+rates that change with the update: step, 1/t, cosine, warm-up), ``objectives`` (test functions with their
+gradient and Hessian).
 """
 
 from labcode.optim._run import BLOWUP, OptimResult
+from labcode.optim.batches import Minibatches
 from labcode.optim.deterministic import gradient_descent, momentum, newton
 from labcode.optim.objectives import Objective, quadratic, rosenbrock
+from labcode.optim.schedules import Schedule, cosine, inverse_time, step_decay, warmup
+from labcode.optim.stochastic import adam, rmsprop, sgd
 
 __all__ = [
     "BLOWUP",
+    "Minibatches",
     "Objective",
     "OptimResult",
+    "Schedule",
+    "adam",
+    "cosine",
     "gradient_descent",
+    "inverse_time",
     "momentum",
     "newton",
     "quadratic",
+    "rmsprop",
     "rosenbrock",
+    "sgd",
+    "step_decay",
+    "warmup",
 ]

@@ -34,7 +34,7 @@ class OptimResult:
     diverged: bool
     n_steps: int
     method: str
-    options: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     n_grad_evals: int = 0
 
     @property
@@ -48,7 +48,9 @@ class OptimResult:
         return float(self.grad_norms[-1])
 
     def __repr__(self) -> str:
-        opts = "".join(f", {k}={v:g}" for k, v in self.options.items())
+        opts = "".join(
+            f", {k}={v:g}" if isinstance(v, float) else f", {k}={v!r}" for k, v in self.options.items()
+        )
         if isinstance(self.params, dict):
             shape = "{" + ", ".join(f"{k!r}: {shape_str(v.shape)}" for k, v in self.params.items()) + "}"
         else:
@@ -79,14 +81,15 @@ def _loss_value(f: Callable[..., Any], w: Params) -> float:
     return float(value)
 
 
-def _require_beta(beta: Any) -> float:
+def _require_beta(beta: Any, name: str = "beta") -> float:
+    """A decay rate of a running average of gradients (momentum's beta, RMSProp's alpha, Adam's betas)."""
     if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
-        raise TypeError(f"beta must be a number in [0, 1), got {type(beta).__name__}")
+        raise TypeError(f"{name} must be a number in [0, 1), got {type(beta).__name__}")
     beta = float(beta)
     if not (0.0 <= beta < 1.0):
         raise ValueError(
-            f"beta must be in [0, 1), got {beta!r}; beta = 0 is plain gradient descent, "
-            "beta >= 1 never forgets old gradients"
+            f"{name} must be in [0, 1), got {beta!r}; {name} = 0 keeps only the latest gradient "
+            f"(for momentum: plain gradient descent), {name} >= 1 never forgets old gradients"
         )
     return beta
 
@@ -106,6 +109,7 @@ class _Run:
         self.f = None if f is None else require_callable(f, "f")
         self.x0, self.layout = tree.ravel(w0, "w0")
         self.tol = tol
+        self.steps = steps
         self.xs = np.empty((steps + 1, self.x0.size))
         self.losses = np.full(steps + 1, np.nan) if f is not None else None
         self.grad_norms = np.full(steps + 1, np.nan)
@@ -150,7 +154,18 @@ class _Run:
             return None
         return g
 
-    def result(self, method: str, options: dict[str, float]) -> OptimResult:
+    def walk(self, x: np.ndarray, update: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> None:
+        """Visit x: (D,), then ``x <- update(x, g, t)`` for updates t = 0, 1, ... (g: (D,), the gradient at
+        x) until ``steps`` updates are done or the run stops."""
+        # a diverging run overflows on its last step; diverged reports it, so numpy need not warn
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = self.visit(x)
+            while g is not None and self.n < self.steps:
+                x = update(x, g, self.n)
+                self.n += 1
+                g = self.visit(x)
+
+    def result(self, method: str, options: dict[str, Any]) -> OptimResult:
         n = self.n
         xs = self.xs[: n + 1].copy()
         return OptimResult(

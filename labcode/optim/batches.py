@@ -1,0 +1,59 @@
+"""Mini-batches: which examples each update of a stochastic optimizer sees, drawn by a seeded generator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from labcode._checks import require_int
+
+__all__ = ["Minibatches"]
+
+
+@dataclass(frozen=True)
+class Minibatches:
+    """How a run draws its mini-batches of ``batch_size`` example indices out of ``n_samples``.
+
+    Each epoch takes a fresh permutation of ``0, ..., n_samples - 1`` from ``np.random.default_rng(seed)``
+    (``shuffle=False``: the indices in order, every epoch) and cuts it into ``n_samples // batch_size``
+    batches of exactly ``batch_size`` indices; the ``n_samples % batch_size`` left over sit that epoch out
+    (torch's ``drop_last=True``), so every gradient averages the same number of examples. This object is only
+    the recipe: every run starts the same stream again, so two runs with the same ``Minibatches`` see the same
+    batches.
+    """
+
+    n_samples: int
+    batch_size: int
+    seed: int = 0
+    shuffle: bool = True
+
+    def __post_init__(self) -> None:
+        n = require_int(self.n_samples, "n_samples", minimum=1)
+        size = require_int(self.batch_size, "batch_size", minimum=1)
+        if size > n:
+            raise ValueError(f"batch_size must be at most n_samples = {n}, got {size}")
+        require_int(self.seed, "seed", minimum=0)
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
+
+    @property
+    def per_epoch(self) -> int:
+        """How many batches (updates) one pass over the data makes: ``n_samples // batch_size``."""
+        return self.n_samples // self.batch_size
+
+    def stream(self) -> Iterator[np.ndarray]:
+        """The batches, from the start, without end: each an int array of ``batch_size`` indices, ``(B,)``."""
+        rng = np.random.default_rng(self.seed)
+        size = self.batch_size
+        while True:
+            order = rng.permutation(self.n_samples) if self.shuffle else np.arange(self.n_samples)
+            for start in range(0, self.per_epoch * size, size):
+                yield order[start : start + size]
+
+    def take(self, count: int) -> np.ndarray:
+        """The first ``count`` batches of the stream: ``(count, batch_size)`` indices."""
+        count = require_int(count, "count", minimum=0)
+        stream = self.stream()
+        return np.array([next(stream) for _ in range(count)], dtype=np.intp).reshape(count, self.batch_size)
