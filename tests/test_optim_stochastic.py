@@ -143,6 +143,17 @@ def test_each_epoch_visits_every_example_once_in_a_fresh_order():
     )
 
 
+def test_independent_batches_are_drawn_with_replacement_from_the_seed():
+    batches = Minibatches(5, 4, seed=0, replace=True)
+    drawn = batches.take(500)
+    assert drawn.shape == (500, 4) and drawn.min() == 0 and drawn.max() == 4
+    assert any(len(set(b.tolist())) < 4 for b in drawn)  # with replacement: repeats within a batch
+    np.testing.assert_array_equal(Minibatches(5, 4, seed=0, replace=True).take(500), drawn)
+    np.testing.assert_allclose(np.bincount(drawn.ravel(), minlength=5) / drawn.size, 0.2, atol=0.03)
+    with raises_naming(ValueError, "replace", "shuffle=False"):
+        Minibatches(5, 4, shuffle=False, replace=True)
+
+
 def test_batched_runs_call_grad_with_the_batch_and_record_its_norm():
     seen = []
 
@@ -251,6 +262,7 @@ def test_bad_arguments_are_named(opt, kwargs, error, facts):
         (lambda: Minibatches(10.0, 2), TypeError, ("n_samples", "integer", "10.0")),
         (lambda: Minibatches(10, 2, seed=-1), ValueError, ("seed", ">= 0", "-1")),
         (lambda: Minibatches(10, 2, shuffle=None), TypeError, ("shuffle", "None")),
+        (lambda: Minibatches(10, 2, replace=1), TypeError, ("replace", "1")),
         (lambda: optim.step_decay(0.1, every=0), ValueError, ("every", ">= 1", "0")),
         (lambda: optim.step_decay(0.1, every=5, factor=1.5), ValueError, ("factor", "(0, 1)", "1.5")),
         (lambda: optim.inverse_time(0.1, decay=-1.0), ValueError, ("decay", "> 0", "-1.0")),
