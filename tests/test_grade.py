@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import secrets
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -20,7 +24,16 @@ from lab_solutions import lab1_bugs, lab1_gradients, lab2_autodiff, lab2_bugs
 from lab_solutions._planted import fill_notebook, namespace, solution_sources
 
 import labcode.grade
-from labcode.grade import GradeReport, TaskGrade, grade_folder, grade_notebook, identify_lab, main, write_csv
+from labcode.grade import (
+    GradeReport,
+    TaskGrade,
+    grade_folder,
+    grade_notebook,
+    identify_lab,
+    main,
+    running,
+    write_csv,
+)
 from labcode.grade import notebook as reading
 from labcode.labs import LABS, Verdict, autodiff, gradients
 
@@ -508,3 +521,79 @@ def test_every_planted_bug_gets_the_same_verdict_through_the_sandbox(lab_key):
             assert remote.status == bug.status and (bug.kind is None or remote.kind == bug.kind), bug.name
     finally:
         sandbox.close()
+
+
+def test_the_sandbox_isolates_and_limits_the_students_process():
+    """Network, files, environment and rlimits as seen from inside (the red team tries to break them)."""
+    from labcode.grade.sandbox import HOME, Limits, Sandbox
+
+    limits = Limits(processes=8, file_bytes=2**20)
+    MARK = f"29.{secrets.randbelow(10**9)}"  # noqa: N806 (how this test's forks are told from others')
+    probe = f"""
+import os, resource, socket
+limits = [resource.getrlimit(r)[0] for r in (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE)]
+try:
+    socket.create_connection(("1.1.1.1", 80), timeout=2)
+    network = "open"
+except OSError as exc:
+    network = type(exc).__name__
+try:
+    with open("big.bin", "wb") as handle:
+        handle.write(b"x" * (2 * 2**20))
+    big = "written"
+except OSError as exc:
+    big = type(exc).__name__
+visible = sorted(os.listdir("/"))
+repository = os.path.exists({str(ROOT / "labcode")!r}) or os.path.exists({str(ROOT / "tests")!r})
+environment = sorted(os.environ)
+here = os.getcwd()
+forks = 0
+pids = []
+for _ in range(64):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        os.execv("/bin/sleep", ["sleep", "{MARK}"])
+    pids.append(pid)
+    forks += 1
+"""
+    sandbox = Sandbox(isolate=True, limits=limits)
+    try:
+        run = running.Run()
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+        running._run_cell(sandbox, nb, 0, run, 30)
+        assert run.problems == {}, run.problems
+        names = ["limits", "network", "big", "visible", "repository", "environment", "here", "forks"]
+        sandbox.channel.deadline = float("inf")
+        found = sandbox.channel.request({"op": "lookup", "names": names}, full=True)["found"]
+        seen = {name: sandbox.channel.decode(found[name]) for name in names}
+    finally:
+        sandbox.close()
+    assert seen["limits"] == [limits.cpu_seconds, limits.memory_bytes, limits.file_bytes]
+    assert seen["network"] == "OSError", seen["network"]  # "Network is unreachable": no interface but lo
+    assert seen["big"] == "OSError", seen["big"]  # RLIMIT_FSIZE: the write fails with EFBIG
+    assert seen["repository"] == 0.0  # (a bool comes back as a number)
+    assert "LABCODE_SECRET_TOKEN" not in seen["environment"] and seen["here"] == HOME
+    assert seen["forks"] > 0
+    if os.getuid() != 0:
+        assert seen["forks"] < 64  # RLIMIT_NPROC stops a fork bomb (the kernel exempts root from it)
+    # The forks die with the sandbox's namespace (asynchronously: its init is killed as its parent dies).
+    deadline = time.monotonic() + 10
+    while running_with(MARK) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running_with(MARK) == [], "a process of the sandbox outlived it"
+
+
+def running_with(marker):
+    """The processes whose command line holds ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = (Path("/proc") / entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(entry)
+    return found

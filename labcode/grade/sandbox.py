@@ -46,7 +46,8 @@ class Limits:
 
     cpu_seconds: CPU time of the whole process (a backstop: the wall-clock deadlines come first).
     memory_bytes: address space (RLIMIT_AS). processes: how many more processes the user may start
-    (RLIMIT_NPROC counts the real user's processes everywhere, so the limit is that count plus this).
+    (RLIMIT_NPROC counts the real user's processes, so the limit is that count plus this; the kernel exempts
+    root from it, so a grader run as root relies on the pid namespace and the deadlines to end a fork bomb).
     file_bytes: the largest file it may write. tmpfs_bytes: the size of its private home.
     """
 
