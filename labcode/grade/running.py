@@ -113,7 +113,7 @@ def _grade_task(sandbox: Sandbox, run: Run, lab: Lab, key: str, seed: int, timeo
             run.verdicts[key] = Verdict(
                 status="error",
                 message=f"while {names} ran, the notebook's process sent the grader something that is not an answer "
-                "(did it write to the grader's pipe?)",
+                "(a reply over 64 MB, or a write to the grader's pipe?)",
                 hint="a function must return its result; the grader reads nothing else",
                 **base,
             )
