@@ -97,7 +97,6 @@ def built_book(tmp_path_factory) -> tuple[Path, str]:
     return html, log
 
 
-
 @pytest.fixture(scope="session")
 def served_site(built_book) -> tuple[str, Path]:
     """The built site on 127.0.0.1, gzip-compressed like GitHub Pages: (base URL ending in '/', html folder)."""
@@ -121,6 +120,7 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
 
 # Tests that share the built book (one strict build per worker that needs it) run on one xdist worker.
 BOOK_GROUP = "built-book"
