@@ -12,5 +12,6 @@ from labcode.plots.curvature import *  # noqa: F403
 from labcode.plots.derivatives import *  # noqa: F403
 from labcode.plots.descent import *  # noqa: F403
 from labcode.plots.gradients import *  # noqa: F403
+from labcode.plots.layout import *  # noqa: F403
 from labcode.plots.stochastic import *  # noqa: F403
 from labcode.plots.style import *  # noqa: F403
