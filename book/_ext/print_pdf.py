@@ -33,6 +33,7 @@ body { margin: 0; display: block; }
 .bd-article { max-width: none; padding: 0; }
 .bd-article section { content-visibility: visible !important; }
 pre { white-space: pre-wrap; overflow-wrap: break-word; }  /* paper does not scroll sideways */
+.katex-display > .katex > .katex-html { background: none !important; }  /* nor shows scroll shadows */
 """
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
