@@ -11,7 +11,6 @@ to call the student's code and compare its answers are in :mod:`labcode.labs.che
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 import traceback
@@ -255,7 +254,11 @@ class Lab:
         return verdict
 
     def grade(self, key: str, namespace: Mapping[str, Any], seed: int) -> Verdict:
-        """What the grader calls inside the student's kernel: look the task's names up, then run."""
+        """What the grader calls: look the task's names up in ``namespace``, then run.
+
+        The grader (:mod:`labcode.grade.running`) passes stand-ins for the student's objects, which live in
+        another process; a missing name gives the verdict "missing".
+        """
         task = self.task(key)
         missing = [name for name in task.functions if name not in namespace]
         if missing:
@@ -269,9 +272,6 @@ class Lab:
                 seed=seed,
             )
         return self.run(key, *(namespace[name] for name in task.functions), seed=seed)
-
-    def grade_json(self, key: str, namespace: Mapping[str, Any], seed: int) -> str:
-        return json.dumps(self.grade(key, namespace, seed).to_dict())
 
 
 # ---------------------------------------------------------------------------------------------------------
