@@ -256,6 +256,11 @@ async () => {
     mathContainers: mathNodes.filter((n) => n.querySelector(".katex")).length,
     untypesetMath: mathNodes.filter((n) => !n.querySelector(".katex")).map((n) => n.textContent.slice(0, 80)),
     mathErrors: [...document.querySelectorAll(".katex-error")].map((e) => e.title || e.textContent),
+    // A display equation is centred in the column: its box spans the row (the theme's flex row put it at the right).
+    offCentreEquations: [...document.querySelectorAll("div.math")]
+      .filter((d) => d.querySelector(".katex-display") && d.getBoundingClientRect().width > 0)
+      .filter((d) => d.querySelector(".katex-display").getBoundingClientRect().width < 0.8 * d.getBoundingClientRect().width)
+      .map((d) => d.textContent.slice(0, 60)),
     proseText: prose.textContent,
     images: images.map((img, i) => ({
       src: img.getAttribute("src"),

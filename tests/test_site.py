@@ -258,6 +258,9 @@ def test_math_is_typeset(site, page):
     )
     assert facts["mathContainers"] >= facts["mathNodes"], facts
     assert not facts["mathErrors"], f"KaTeX could not render: {facts['mathErrors'][:5]}"
+    assert not facts["offCentreEquations"], (
+        f"display equations not centred: {facts['offCentreEquations'][:3]}"
+    )
     leftover = raw_tex(facts["proseText"])
     assert not leftover, f"TeX shown as text (not parsed as math; check spacing around $...$): {leftover[:5]}"
 
