@@ -1,5 +1,5 @@
 """The labs' checks: full marks for the answer key, the right verdict and hint for every planted bug, and
-never an exception, whatever a student's code does. All in-process: no kernel (tests/test_grade.py has those).
+never an exception, whatever a student's code does. All in-process: no sandbox (tests/test_grade.py has those).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class GradeReport:
     """The grade of one notebook: its tasks, the lab-sheet rules, and how it was graded.
 
     ``problems`` lists what went wrong while running the notebook (a cell that raised, timed out or
-    killed the kernel; a deleted TODO line). ``checkpoints`` maps each checkpoint question to whether it
+    ended the process; a deleted TODO line). ``checkpoints`` maps each checkpoint question to whether it
     was answered. ``error`` is set when the notebook could not be graded at all.
     """
 

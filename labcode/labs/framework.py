@@ -28,10 +28,10 @@ STATUSES: dict[str, str] = {
     "wrong": "the code runs but gives a wrong answer",
     "error": "the code raised an exception, or returned something that is not an answer",
     "not attempted": "the function still raises NotImplementedError (or returns None)",
-    # The three below come from the grader only: they need a kernel to happen.
+    # The three below come from the grader only: they need a separate process to happen.
     "missing": "the function is not defined in the notebook: renamed, or its cell deleted",
     "timeout": "the function ran longer than the time limit (an infinite loop?)",
-    "not graded": "the notebook could not be run (invalid file, dead kernel, unknown lab)",
+    "not graded": "the notebook could not be run (invalid file, a process that kept dying, unknown lab)",
 }
 
 SYMBOLS = {"solved": "✓", "not attempted": "·"}  # everything else is a ✗
