@@ -17,6 +17,9 @@ task  check                   the student's code                                
 
 ``f`` in tasks 3 and 5 takes a list of numbers (Dual or Value objects) and returns one. ``progress``
 counts the solved tasks.
+
+It is one module of about 550 lines on purpose: each task's problems, hints and check read together,
+in the lab's order (the shared machinery is in :mod:`labcode.labs.framework` and :mod:`labcode.labs.checking`).
 """
 
 from __future__ import annotations

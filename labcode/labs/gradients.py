@@ -17,6 +17,9 @@ task  check                   the student's functions                           
 
 Shapes: X (n, d), w (d,), y (n,) (0/1 labels for BCE, integer classes in range(k) for softmax),
 W (d, k), Z (n, k). ``progress`` counts the solved tasks.
+
+It is one module of about 550 lines on purpose: each task's problems, hints and check read together,
+in the lab's order (the shared machinery is in :mod:`labcode.labs.framework` and :mod:`labcode.labs.checking`).
 """
 
 from __future__ import annotations
