@@ -62,3 +62,27 @@ def test_bad_inputs_are_named():
         plots.plot_schedules({"x": 0.1}, 10)
     with raises_naming(ValueError, "steps", ">= 1"):
         plots.plot_schedules({"c": optim.cosine(0.1, steps=5)}, 0)
+
+
+def test_step_sizes_start_at_step_one_on_a_log_axis():
+    ax = plots.plot_step_sizes({"with": [1.0, 1.0, 1.0], "without": [3.2, 4.0, 4.5]})
+    with_line, without_line = visible_lines(ax)
+    np.testing.assert_array_equal(with_line.get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(without_line.get_ydata(), [3.2, 4.0, 4.5])
+    assert ax.get_xscale() == "log" and ax.get_ylim()[0] == 0
+    with raises_naming(ValueError, "sizes['b']", "(2,)", "(3,)"):
+        plots.plot_step_sizes({"a": [1.0, 1.0, 1.0], "b": [1.0, 1.0]})
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plots.plot_batch_variance([1, 2], [1.0, 0.5], [1.0, 0.5]),
+        lambda: plots.plot_noise_floors({"a": [1.0]}, {"a": [1.0]}),
+        lambda: plots.plot_schedules({"c": optim.cosine(0.1, steps=5)}, 5),
+        lambda: plots.plot_step_sizes({"a": [1.0, 2.0]}),
+    ],
+)
+def test_default_labels_render(draw):
+    # mathtext parses the labels only when the figure is drawn
+    draw().figure.canvas.draw()

@@ -1,4 +1,5 @@
-"""Figures of stochastic optimisation: the mini-batch gradient's variance, SGD's noise floor, learning-rate schedules."""
+"""Figures of stochastic optimisation: the mini-batch gradient's variance, SGD's noise floor, learning-rate schedules,
+step sizes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from labcode._checks import as_float_array, require_finite, require_int, require
 from labcode.plots._util import _get_axes, _label_axes, _named_curves
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
-__all__ = ["plot_batch_variance", "plot_noise_floors", "plot_schedules"]
+__all__ = ["plot_batch_variance", "plot_noise_floors", "plot_schedules", "plot_step_sizes"]
 
 
 def _positive_vector(values: Any, name: str) -> np.ndarray:
@@ -29,7 +30,7 @@ def plot_batch_variance(
     *,
     ax: Axes | None = None,
     xlabel: str = "batch size $B$",
-    ylabel: str = r"$\mathbb{E}\,\lVert \hat g_B - \nabla f \rVert^2$",
+    ylabel: str = r"$\mathbb{E}\,\|\hat g_B - \nabla f\|^2$",
     title: str | None = "The mini-batch gradient's variance falls like 1/B",
 ) -> Axes:
     """Log-log: the measured variance of the mini-batch gradient (dots) and the prediction (line) against B.
@@ -112,5 +113,33 @@ def plot_schedules(
         ax.plot(
             t, y, color=OKABE_ITO[k % 7], linestyle=METHOD_LINESTYLES[k % len(METHOD_LINESTYLES)], label=label
         )
+    ax.set_ylim(bottom=0)
+    return _label_axes(ax, xlabel, ylabel, title)
+
+
+def plot_step_sizes(
+    sizes: Mapping[str, Sequence[float] | np.ndarray],
+    *,
+    ax: Axes | None = None,
+    xlabel: str = "step $k$",
+    ylabel: str = r"step size $/\ \eta$",
+    title: str | None = "Step sizes",
+) -> Axes:
+    """One line per run: the size of step k (``|w_k - w_{k-1}|``, in whatever unit the caller divided by)
+    against k = 1, ..., K on a logarithmic step axis, so the first steps are as visible as the late ones.
+
+    sizes: ``{label: (K,)}``, all of the same length, finite. Returns the Axes; its lines are the runs in order.
+    """
+    if not isinstance(sizes, Mapping) or not sizes:
+        raise TypeError("sizes must be a non-empty mapping {label: (K,)}")
+    first = as_float_array(next(iter(sizes.values())), "sizes")
+    k = np.arange(1, first.size + 1, dtype=float)
+    curves = _named_curves(sizes, "sizes", k, "the first run's steps")
+    ax = _get_axes(ax)
+    for i, (label, y) in enumerate(curves.items()):
+        ax.plot(
+            k, y, color=OKABE_ITO[i % 7], linestyle=METHOD_LINESTYLES[i % len(METHOD_LINESTYLES)], label=label
+        )
+    ax.set_xscale("log")
     ax.set_ylim(bottom=0)
     return _label_axes(ax, xlabel, ylabel, title)
