@@ -126,6 +126,8 @@ def browser():
 BOOK_GROUP = "built-book"
 
 
+# tryfirst: xdist's own hook turns the marks into groups, so the marks must be there before it runs.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Group tests for ``pytest -n N --dist loadgroup``: each file stays on one worker, as with ``loadfile``
     (a notebook's cells share one kernel, a module's fixtures are built once), except that every test using the
