@@ -54,8 +54,8 @@ serve: book
 	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
 
 # One pytest run holds every check (unit tests, nbval here and under other CPU-dispatch settings, the strict
-# build, the site in a browser), so its last line counts them all. It runs on WORKERS processes (pytest-xdist);
-# each test file, and all tests of the built site, stay on one worker (tests/conftest.py).
+# build, the site in a browser), so its last line counts them all. It runs on WORKERS processes (pytest-xdist),
+# a test file on one worker (--dist loadfile): a notebook's cells share one kernel, a module's fixtures are built once.
 WORKERS ?= auto
 test: lint pytest
 
@@ -64,7 +64,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check labcode tests
 
 pytest: $(FRAMEWORKS)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --nbval tests book
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval tests book
 
 pytest: $(NODE_TOOLS)
 

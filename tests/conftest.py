@@ -120,21 +120,3 @@ def browser():
             yield chromium
         finally:
             chromium.close()
-
-
-# Tests that share the built book (one strict build per worker that needs it) run on one xdist worker.
-BOOK_GROUP = "built-book"
-
-
-# tryfirst: xdist's own hook turns the marks into groups, so the marks must be there before it runs.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Group tests for ``pytest -n N --dist loadgroup``: each file stays on one worker, as with ``loadfile``
-    (a notebook's cells share one kernel, a module's fixtures are built once), except that every test using the
-    built book joins one group, and a test may name its own group with ``@pytest.mark.xdist_group``."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        fixtures = getattr(item, "fixturenames", ())
-        group = BOOK_GROUP if "built_book" in fixtures else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -121,24 +121,45 @@ def test_the_settings_differ_from_each_other():
     assert threads == {"1", "2"}, "the BLAS thread count is not varied"
 
 
-# Each setting is its own xdist group, so the runs spread over the workers.
-@pytest.mark.parametrize(
-    ("name", "env"),
-    [
-        pytest.param(name, env, id=name, marks=pytest.mark.xdist_group(f"nbval-{name}"))
-        for name, env in SETTINGS
-    ],
-)
-def test_every_notebook_reproduces_its_outputs_under(name, env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "book", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+@pytest.fixture(scope="module")
+def nbval_runs(tmp_path_factory):
+    """nbval over every notebook under each setting, the three started at once (they share the cores with the
+    rest of the suite instead of running one after another); name -> (process, path of its output)."""
+    logs = tmp_path_factory.mktemp("nbval-runs")
+    runs = {}
+    for name, env in SETTINGS:
+        log = logs / f"{name}.txt"
+        with log.open("w") as out:  # the child keeps its own copy of the file descriptor
+            command = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--nbval",
+                "book",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:xdist",
+            ]
+            proc = subprocess.Popen(
+                command, env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
+        runs[name] = (proc, log)
+    yield runs
+    for proc, _ in runs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize(("name", "env"), SETTINGS, ids=[name for name, _ in SETTINGS])
+def test_every_notebook_reproduces_its_outputs_under(name, env, nbval_runs):
+    proc, log = nbval_runs[name]
+    returncode = proc.wait(timeout=900)
+    output = log.read_text()
+    summary = output.strip().splitlines()[-1] if output.strip() else ""
     print(f"{name}: {summary}")
-    assert proc.returncode == 0 and " passed" in summary and "failed" not in summary, (
-        f"nbval under {name} ({env}):\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
+    assert returncode == 0 and " passed" in summary and "failed" not in summary, (
+        f"nbval under {name} ({env}):\n{output[-8000:]}"
     )
