@@ -1,12 +1,17 @@
-"""The launch buttons, simulated: a chapter opened in Colab (no labcode until its first cell installs it) and every
-notebook opened in Binder (an environment installed exactly as repo2docker does) run from top to bottom.
+"""The launch buttons, simulated: a notebook opened in Colab (no labcode until its first cell installs it) and in
+Binder (an environment installed exactly as repo2docker does).
 
-Slow (two fresh virtual environments, installed from PyPI through pip's cache, and every notebook run again):
-about two minutes. Runs offline once pip's cache holds the pinned wheels.
+Every notebook already runs top to bottom four times in `make test` (nbval here and under three dispatch
+settings), and every notebook's first cell is the same bootstrap (tests/test_repository.py). So each runtime runs
+a chapter and a lab from top to bottom (the bootstrap, the install, a kernel in that environment), and for every
+notebook checks that each module it imports is there. Slow (two fresh virtual environments, installed from PyPI
+through pip's cache); runs offline once pip's cache holds the pinned wheels.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +22,8 @@ import pytest
 from conftest import ROOT, toc_notebooks
 
 NOTEBOOKS = toc_notebooks()
+# The notebooks each runtime runs from top to bottom: the first chapter, and the first lab (what students open in Colab).
+RUN_IN_FULL = [NOTEBOOKS[0], next(p for p in NOTEBOOKS if "labs" in p.parts)]
 # What a Colab runtime already has that the chapters use, at the versions requirements.txt pins.
 COLAB_PACKAGES = ["ipykernel", "nbclient", "nbformat", "numpy", "scipy", "matplotlib", "sympy"]
 
@@ -95,7 +102,53 @@ def colab_python(clone, tmp_path_factory) -> Path:
     return python
 
 
+def imported_modules(path: Path) -> set[str]:
+    """The top-level modules a notebook's code cells import (cells with IPython magics are read line by line)."""
+    found: set[str] = set()
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            tree = ast.parse(
+                "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+            )
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def missing_modules(python: Path, modules: set[str], env: dict[str, str], cwd: Path) -> list[str]:
+    code = "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+    return run([str(python), "-c", code, *sorted(modules)], env, cwd, "looking for modules").split()
+
+
+def test_every_notebook_imports_only_what_a_runtime_has():
+    assert RUN_IN_FULL[0].stem.startswith("01") and "labs" in RUN_IN_FULL[1].parts
+    assert all({"numpy", "labcode"} <= imported_modules(p) for p in NOTEBOOKS if "labs" not in p.parts)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_colab_has_every_module_the_notebook_imports(colab_python, tmp_path, path):
+    """labcode aside (the bootstrap installs it), a Colab runtime has what the notebook imports."""
+    missing = missing_modules(
+        colab_python, imported_modules(path) - {"labcode"}, isolated_env(tmp_path), tmp_path
+    )
+    assert not missing, f"{path.name} imports {missing}, which a Colab runtime (COLAB_PACKAGES) lacks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_binder_has_every_module_the_notebook_imports(binder_python, tmp_path, path):
+    missing = missing_modules(binder_python, imported_modules(path), isolated_env(tmp_path), tmp_path)
+    assert not missing, f"{path.name} imports {missing}, which requirements.txt does not install"
+
+
+@pytest.mark.parametrize("path", RUN_IN_FULL, ids=lambda p: p.stem)
 def test_colab_bootstrap_installs_labcode_and_the_chapter_runs(clone, colab_python, tmp_path, path):
     """Colab: the notebook alone, without labcode; its first cell installs labcode from LABCODE_SOURCE (here the
     clone; on Colab the default, git+https://github.com/...@main), then every later cell runs."""
@@ -132,7 +185,7 @@ def binder_python(clone, tmp_path_factory) -> Path:
     return python
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", RUN_IN_FULL, ids=lambda p: p.stem)
 def test_binder_environment_runs_the_notebook(clone, binder_python, tmp_path, path):
     env = isolated_env(tmp_path)
     notebook = clone / path.relative_to(ROOT)
