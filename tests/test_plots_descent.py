@@ -235,3 +235,22 @@ def test_iterations_vs_condition_draws_counts_on_log_axes():
 def test_every_descent_figure_is_exported():
     for name in plots.descent.__all__:
         assert callable(getattr(plots, name))
+
+
+def test_loss_curves_draw_a_baseline_and_can_spread_the_first_steps():
+    runs = {"lr = 0.1": np.linspace(1.0, 0.5, 11), "lr = 1": np.linspace(1.0, 0.2, 21)}
+    _, ax = plt.subplots()
+    ax = plots.plot_loss_curves(
+        runs, log=False, log_x=True, baseline=np.log(2), baseline_label="log 2", ax=ax
+    )
+    *curves, baseline = ax.get_lines()
+    assert [ln.get_label() for ln in curves] == list(runs) and baseline.get_label() == "log 2"
+    for line, values in zip(curves, runs.values(), strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, values.size))  # step 0 has no log
+        np.testing.assert_array_equal(line.get_ydata(), values[1:])
+    np.testing.assert_array_equal(baseline.get_ydata(), [np.log(2)] * 2)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "linear"
+    shifted = plots.plot_loss_curves({"run": [2.0, 1.5]}, minimum=1.0, baseline=1.5)
+    assert shifted.get_lines()[-1].get_ydata()[0] == 0.5  # the baseline is drawn as a gap too
+    with pytest.raises(ValueError, match="baseline"):
+        plots.plot_loss_curves(runs, baseline=np.nan)

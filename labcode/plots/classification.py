@@ -3,7 +3,6 @@
 plot_sigmoid           the sigmoid and its derivative sigma (1 - sigma), whose peak is 1/4 at z = 0
 plot_logit_curves      named curves against a logit (losses, gradients, class probabilities)
 plot_decision_regions  2-D data over a classifier's probabilities (binary) or regions (k classes)
-plot_training_loss     the training loss per gradient-descent step, with an optional baseline
 
 Classes are drawn in the book's colours: class c gets ``OKABE_ITO[c]`` and its own marker, so the
 figures read in greyscale and for colour-blind readers too.
@@ -21,7 +20,7 @@ from matplotlib.lines import Line2D
 
 from labcode._checks import as_float_array, require_callable, require_finite, require_ndim, shape_str
 from labcode.losses import sigmoid, sigmoid_grad
-from labcode.plots._util import _get_axes, _interval, _label_axes, _named_curves, _scalar
+from labcode.plots._util import _get_axes, _interval, _label_axes, _named_curves
 from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "plot_sigmoid",
     "plot_logit_curves",
     "plot_decision_regions",
-    "plot_training_loss",
 ]
 
 # One marker per class, so classes stay apart without colour; as many as OKABE_ITO has colours.
@@ -298,55 +296,3 @@ def plot_decision_regions(
     # Below the axes: inside, the legend would hide points and regions.
     ax.legend(handles, legend_labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
     return ax
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Training curves
-# ---------------------------------------------------------------------------------------------------------
-
-
-def plot_training_loss(
-    losses: Sequence[float] | np.ndarray | Mapping[str, Sequence[float] | np.ndarray],
-    *,
-    baseline: float | None = None,
-    baseline_label: str = "baseline",
-    log_x: bool = False,
-    ax: Axes | None = None,
-    xlabel: str = "gradient-descent step",
-    ylabel: str = "training loss",
-    title: str | None = "Training loss",
-) -> Axes:
-    """The loss at every step of a training run: ``losses`` is ``(s + 1,)`` (steps 0, ..., s, as
-    ``OptimResult.losses``) or a mapping ``{run name: (s_i + 1,)}`` for several runs.
-
-    baseline: a loss to compare with, drawn as a dotted horizontal line (e.g. log 2, the loss of the
-    classifier that says 1/2 to everything). log_x: a logarithmic step axis (step 0 is then left out),
-    which spreads out the first steps, where most of the progress happens. Returns the Axes; its lines
-    are the runs in order, then the baseline.
-    """
-    runs = dict(losses) if isinstance(losses, Mapping) else {"training loss": losses}
-    if not runs:
-        raise TypeError("losses must be an array (s + 1,) or a non-empty mapping {run name: losses}")
-    ax = _get_axes(ax)
-    for i, (name, values) in enumerate(runs.items()):
-        label = "losses" if not isinstance(losses, Mapping) else f"losses[{name!r}]"
-        arr = require_finite(require_ndim(as_float_array(values, label), label, 1, "(s + 1,)"), label)
-        if arr.size == 0:
-            raise ValueError(f"{label} is empty")
-        steps = np.arange(arr.size)
-        if log_x:
-            steps, arr = steps[1:], arr[1:]
-        ax.plot(
-            steps,
-            arr,
-            color=OKABE_ITO[i % len(OKABE_ITO)],
-            linestyle=METHOD_LINESTYLES[i % len(METHOD_LINESTYLES)],
-            label=name,
-        )
-    if log_x:
-        ax.set_xscale("log")
-    if baseline is not None:
-        ax.axhline(
-            _scalar(baseline, "baseline"), color="grey", linestyle=":", linewidth=1.6, label=baseline_label
-        )
-    return _label_axes(ax, xlabel, ylabel, title)

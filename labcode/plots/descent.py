@@ -26,6 +26,7 @@ from labcode.plots._util import (
     _interval,
     _label_axes,
     _named_curves,
+    _scalar,
 )
 from labcode.plots.style import LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
@@ -242,6 +243,9 @@ def plot_loss_curves(
     *,
     minimum: float = 0.0,
     log: bool = True,
+    log_x: bool = False,
+    baseline: float | None = None,
+    baseline_label: str = "baseline",
     ax: Axes | None = None,
     xlabel: str = "iteration $k$",
     ylabel: str = "$f(w_k) - f^*$",
@@ -252,26 +256,35 @@ def plot_loss_curves(
     curves: ``{label: losses}`` with losses ``(n + 1,)`` or an OptimResult run with ``f=`` (its
     ``.losses``); runs may have different lengths, and a non-finite tail is dropped. On the log scale,
     gaps of 0 or below (a loss at the minimum up to rounding) are drawn at ``ZERO_FLOOR``; a straight
-    line there is linear convergence, its slope the log of the rate. Returns the Axes; its lines are the
-    curves in order (x: ``0..n``, y: ``losses - minimum``).
+    line there is linear convergence, its slope the log of the rate. ``log_x``: a logarithmic iteration
+    axis (iteration 0 is then left out), which spreads out the first steps, where most of the progress
+    of a training run happens. ``baseline``: a loss to compare with (e.g. log 2, the loss of the
+    classifier that says 1/2 to everything), drawn dotted at ``baseline - minimum``. Returns the Axes;
+    its lines are the curves in order (x: ``0..n``, y: ``losses - minimum``), then the baseline.
     """
     if not isinstance(curves, Mapping) or not curves:
         raise TypeError("curves must be a non-empty mapping {label: losses (n + 1,) or OptimResult}")
     arrays = {label: _losses_of(c, f"curves[{label!r}]") for label, c in curves.items()}
     minimum = float(require_finite(as_float_array(minimum, "minimum"), "minimum"))
     ax = _get_axes(ax)
+    first = 1 if log_x else 0  # iteration 0 has no place on a log axis
     for k, (label, losses) in enumerate(arrays.items()):
         gap = losses - minimum
         y = np.maximum(gap, ZERO_FLOOR) if log else gap
         ax.plot(
-            np.arange(losses.size),
-            y,
+            np.arange(first, losses.size),
+            y[first:],
             color=OKABE_ITO[k % len(OKABE_ITO)],
             linestyle=METHOD_LINESTYLES[k % len(METHOD_LINESTYLES)],
             label=label,
         )
     if log:
         ax.set_yscale("log")
+    if log_x:
+        ax.set_xscale("log")
+    if baseline is not None:
+        level = _scalar(baseline, "baseline") - minimum
+        ax.axhline(level, color="grey", linestyle=":", linewidth=1.6, label=baseline_label)
     return _label_axes(ax, xlabel, ylabel, title)
 
 
