@@ -1,5 +1,5 @@
 """Lighthouse on the built site, served gzip-compressed like GitHub Pages: the home page, two chapters and a lab,
-each audited once as a phone on a slow 4G network (Lighthouse's default: simulated throttling, mobile), against
+each audited as a phone on a slow 4G network (Lighthouse's default: simulated throttling, mobile), against
 the targets of issue 15. The scores are printed in the test output.
 
 Lighthouse is an npm package pinned in book/_ext/package-lock.json: `npm ci --prefix book/_ext` installs it
@@ -85,13 +85,32 @@ def summary(result: dict) -> dict:
     }
 
 
+def runs_for(page: str) -> int:
+    """How many audits a page gets. A chapter's performance score varies from run to run (about 16,000 elements to
+    lay out; on this 2-core machine the same page scored from 86 to 94 back to back), so, as Lighthouse's guide to
+    variability advises, a chapter is audited three times and judged by its median run. The home page and the labs
+    varied by a few points around 97 and are audited once."""
+    return 3 if page in PAGES[1:3] else 1
+
+
+def median_run(results: list[dict]) -> dict:
+    """The run with the median performance score (its other scores and metrics come with it)."""
+    return sorted(results, key=lambda r: r["performance"])[len(results) // 2]
+
+
 @pytest.fixture(scope="module")
 def lighthouse(served_site, tmp_path_factory) -> dict[str, dict]:
-    """Each page of PAGES audited once: page -> summary; the table is printed for the test log."""
+    """Each page of PAGES audited (see runs_for): page -> summary of its median run; the table is printed."""
     base_url, _ = served_site
     folder = tmp_path_factory.mktemp("lighthouse")
     results = {
-        page: summary(run_lighthouse(base_url + page, folder / f"{i}.json")) for i, page in enumerate(PAGES)
+        page: median_run(
+            [
+                summary(run_lighthouse(base_url + page, folder / f"{i}-{k}.json"))
+                for k in range(runs_for(page))
+            ]
+        )
+        for i, page in enumerate(PAGES)
     }
     rows = [
         f"{page:40} {r['performance']:>5} {r['accessibility']:>5} {r['best-practices']:>5} {r['seo']:>5} "
@@ -120,6 +139,12 @@ def test_lighthouse_targets(lighthouse, page):
         f"{page}: scores below target (score, target): {short}; failing audits: {result['failing']}"
     )
     assert result["cls"] <= MAX_LAYOUT_SHIFT, f"{page}: layout shift {result['cls']:.3f} > {MAX_LAYOUT_SHIFT}"
+
+
+def test_a_chapter_is_judged_by_its_median_run():
+    runs = [{"performance": p, "lcp_s": float(p)} for p in (91, 86, 94)]
+    assert median_run(runs) == {"performance": 91, "lcp_s": 91.0}
+    assert [runs_for(page) for page in PAGES] == [1, 3, 3, 1]
 
 
 def test_audited_pages_cover_home_chapters_and_a_lab():
