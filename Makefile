@@ -9,7 +9,7 @@ NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv book serve test lint pytest notebooks bench lock clean pdf
+.PHONY: help venv book serve test lint pytest notebooks bench audit lock clean pdf
 
 help:
 	@echo "make book       build the website into _build/html"
@@ -17,6 +17,7 @@ help:
 	@echo "make pdf        print the whole book to _build/pdf/calculus-for-ml.pdf (headless Chromium)"
 	@echo "make serve      preview the built site on http://$(HOST):$(PORT)"
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
+	@echo "make audit      Lighthouse's performance target (median of 3 runs per chapter) on a quiet machine"
 	@echo "make bench      print labcode's accuracy table and autodiff speed against autograd (and PyTorch if installed)"
 	@echo "make lock       re-resolve requirements.in into the pinned requirements.txt"
 
@@ -85,6 +86,10 @@ lock:
 	  echo "-e ."; \
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^labcode'; } > requirements.txt
 	rm -rf .lock-venv
+
+# Timed targets are audits, not tests: run this with nothing else on the machine.
+audit: $(STAMP) $(NODE_TOOLS)
+	LIGHTHOUSE_PERFORMANCE=1 $(BIN)/python -m pytest tests/test_site_lighthouse.py -p no:cacheprovider
 
 pdf: book
 	$(BIN)/python book/_ext/print_pdf.py _build/html _build/pdf/calculus-for-ml.pdf
