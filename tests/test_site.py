@@ -159,6 +159,9 @@ class Site:
             record.final_url = page.url
             record.facts = page.evaluate(PROBE_JS)
             record.screenshot = SCREENSHOTS / f"{slug(page_path)}-{mode}.png"
+            # A reader scrolling sees every section laid out as it comes near; a full-page capture does not scroll,
+            # so lay them all out first (content-visibility in site-fixes.css would leave the far ones blank).
+            page.add_style_tag(content=".bd-article section { content-visibility: visible !important; }")
             page.screenshot(path=record.screenshot, full_page=True)
             # What follows is the test's doing, not the reader's: stop recording. (axe-core also fetches the
             # stylesheets itself and resolves their @import against the page: "../basic.css" -> /basic.css, 404.)
