@@ -150,6 +150,17 @@ def test_package_metadata():
     )
 
 
+def test_readme_names_every_public_labcode_module():
+    row = next(
+        line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `labcode/` |")
+    )
+    modules = {
+        p.stem for p in (ROOT / "labcode").iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()
+    }
+    public = sorted(m for m in modules if not m.startswith("_"))
+    assert public and [m for m in public if f"`{m}`" not in row] == [], "README's labcode row misses a module"
+
+
 def test_readme_opens_with_the_two_commands():
     head = (ROOT / "README.md").read_text()[:1500]
     assert "make book" in head and "make test" in head
