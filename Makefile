@@ -30,7 +30,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-# The frameworks the tests compare against (torch), for `make test` only: `make book` and Binder never need them.
+# The frameworks (PyTorch, JAX): torch.optim, which labcode.optim is checked against, and chapter 12, which nbval
+# runs on both. For `make test` only: `make book` renders stored outputs, and Binder installs them from chapter 12's
+# second cell. A change to requirements-frameworks.txt reinstalls them into an existing .venv.
 $(FRAMEWORKS): $(STAMP) requirements-frameworks.txt
 	$(BIN)/python -m pip install --quiet -r requirements-frameworks.txt
 	touch $(FRAMEWORKS)
