@@ -33,7 +33,12 @@ $(STAMP): requirements.txt pyproject.toml
 # The frameworks (PyTorch, JAX): torch.optim, which labcode.optim is checked against, and chapter 12, which nbval
 # runs on both. For `make test` only: `make book` renders stored outputs, and Binder installs them from chapter 12's
 # second cell. A change to requirements-frameworks.txt reinstalls them into an existing .venv.
+# On Linux, PyPI's torch is a CUDA build of several GB: TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# takes the pinned version's CPU build from there first (the GitHub workflow sets it; see README).
+TORCH_INDEX_URL ?=
+TORCH_PIN = $(shell grep -E '^torch==' requirements-frameworks.txt)
 $(FRAMEWORKS): $(STAMP) requirements-frameworks.txt
+	$(if $(TORCH_INDEX_URL),$(BIN)/python -m pip install --quiet --no-deps "$(TORCH_PIN)" --index-url $(TORCH_INDEX_URL))
 	$(BIN)/python -m pip install --quiet -r requirements-frameworks.txt
 	touch $(FRAMEWORKS)
 
