@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from labcode.gradcheck import relative_error
 from labcode.plots import use_book_figure_output, use_book_style
 
-__all__ = ["decade", "glue", "setup", "shown_value"]
+__all__ = ["agreement", "decade", "glue", "setup", "shown_value"]
 
 
 def _plain(value: Any) -> Any:
@@ -44,6 +45,22 @@ def decade(value: float) -> str:
         raise ValueError(f"value must be finite and non-zero, got {value!r}")
     low = int(np.floor(np.log10(magnitude)))
     return f"between 1e{low} and 1e{low + 1}"
+
+
+def agreement(a: Any, b: Any) -> str:
+    """How closely ``a`` matches ``b``, in words that hold on every machine: "equal up to rounding (rel. error
+    <= 1e-14)", "close (1e-14 < rel. error <= 1e-8)" or "different (rel. error 0.5)".
+
+    a, b: arrays of one shape, or anything ``np.asarray`` turns into one (a PyTorch tensor without a graph, a
+    JAX array). The relative error is :func:`labcode.gradcheck.relative_error`; its digits at rounding level
+    vary between CPUs, so only a difference beyond 1e-8 is printed with its size.
+    """
+    rel = relative_error(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    if rel <= 1e-14:
+        return "equal up to rounding (rel. error <= 1e-14)"
+    if rel <= 1e-8:
+        return "close (1e-14 < rel. error <= 1e-8)"
+    return f"different (rel. error {rel:.2g})"
 
 
 def glue(name: str, value: Any, fmt: str | None = None, *, display: bool = False) -> None:

@@ -89,3 +89,24 @@ def test_setup_in_ipython_shows_figures_as_the_book_png(monkeypatch):
     # bbox_inches="tight" trims or pads a little, never by a tenth of the column
     assert abs(css["width"] - COLUMN_WIDTH * CSS_PX_PER_INCH) < 0.1 * COLUMN_WIDTH * CSS_PX_PER_INCH
     assert css["smallest_text_px"] == round(8 * CSS_PX_PER_INCH / 72, 1)  # the legend's 8 pt
+
+
+def test_agreement_puts_a_relative_error_in_words_that_hold_on_every_machine():
+    g = np.array([1.0, -2.0, 3.0])
+    assert notebook.agreement(g, g * (1 + 1e-15)) == "equal up to rounding (rel. error <= 1e-14)"
+    assert notebook.agreement(g, g * (1 + 1e-10)) == "close (1e-14 < rel. error <= 1e-8)"
+    assert notebook.agreement(g, 2 * g) == "different (rel. error 0.5)"  # only a real difference shows digits
+    assert notebook.agreement(np.zeros(2), np.zeros(2)).startswith("equal")
+    assert notebook.agreement(g, [1.0, -2.0, np.nan]).startswith(
+        "different (rel. error inf"
+    )  # nan is never close
+
+
+def test_agreement_takes_anything_numpy_can_convert_and_refuses_mismatched_shapes():
+    class ArrayLike:  # a framework's array (a PyTorch tensor, a JAX array) converts through __array__
+        def __array__(self, dtype=None, copy=None):
+            return np.array([1.0, 2.0], dtype=dtype)
+
+    assert notebook.agreement(ArrayLike(), [1.0, 2.0]).startswith("equal")
+    with raises_naming(ValueError, "(2, 1)", "(2,)"):
+        notebook.agreement(np.ones((2, 1)), np.ones(2))
