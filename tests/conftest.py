@@ -52,6 +52,12 @@ def all_notebooks() -> list[Path]:
     return sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
+def pinned_lines(path: Path) -> list[str]:
+    """The requirement lines of a requirements file (``name==version``), without comments and ``-e .``."""
+    lines = (ln.split("#")[0].strip() for ln in path.read_text().splitlines())
+    return [ln for ln in lines if ln and not ln.startswith("-")]
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

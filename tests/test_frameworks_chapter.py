@@ -13,7 +13,7 @@ import importlib.metadata
 import re
 
 import pytest
-from conftest import ROOT, load_yaml, read_notebook, toc_files
+from conftest import ROOT, load_yaml, pinned_lines, read_notebook, toc_files
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -39,12 +39,10 @@ BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "application/pdf")  # ba
 def pins(path) -> dict[str, str]:
     """canonical name -> exact version, from a requirements file of ``name==version`` lines."""
     found = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line and not line.startswith("-"):
-            name, sep, version = line.partition("==")
-            assert sep and version, f"{path.name}: {line!r} is not pinned to an exact version"
-            found[canonicalize_name(name)] = version
+    for line in pinned_lines(path):
+        name, sep, version = line.partition("==")
+        assert sep and version, f"{path.name}: {line!r} is not pinned to an exact version"
+        found[canonicalize_name(name)] = version
     return found
 
 

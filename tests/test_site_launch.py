@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, toc_notebooks
+from conftest import ROOT, pinned_lines, toc_notebooks
 
 NOTEBOOKS = toc_notebooks()
 # The notebooks each runtime runs from top to bottom: the first chapter, and the first lab (what students open in Colab).
@@ -73,12 +73,6 @@ def isolated_env(home: Path) -> dict[str, str]:
 def make_venv(path: Path, env: dict[str, str]) -> Path:
     run([sys.executable, "-m", "venv", str(path)], env, path.parent, f"creating {path.name}")
     return path / "bin" / "python"
-
-
-def pinned_lines(path: Path) -> list[str]:
-    """The ``name==version`` lines of a requirements file (no comments, no ``-e .``)."""
-    lines = (ln.split("#")[0].strip() for ln in path.read_text().splitlines())
-    return [ln for ln in lines if ln and not ln.startswith("-")]
 
 
 def torch_index(python: Path, pin: str, env: dict[str, str], cwd: Path) -> str:
