@@ -597,3 +597,86 @@ def running_with(marker):
         if marker.encode() in cmdline:
             found.append(entry)
     return found
+
+
+# ----------------------------------------------------------------------------------------------------
+# A Python, a venv and a checkout under /tmp (where CI systems clone): the sandbox's private /tmp must not
+# hide them, and must still hide the checkout, labcode and the answer key from the student.
+
+TMP_PROBE = """
+import json, os, sys
+from pathlib import Path
+
+import nbformat
+
+from labcode.grade import grade_notebook
+from labcode.grade.sandbox import Limits, Sandbox, sandbox_problem
+from labcode.grade import running
+
+repo = Path(sys.argv[1])
+print(json.dumps({"problem": sandbox_problem()}))
+report = grade_notebook(repo / "key.ipynb", seed=4, timeout=30)
+print(json.dumps({"points": report.points, "text": report.to_text()}))
+probe = (
+    "import os, sys\\n"
+    f"seen = [p for p in ({str(repo / 'labcode')!r}, {str(repo / 'tests')!r}, {str(repo / 'key.ipynb')!r})"
+    " if os.path.exists(p)]\\n"
+    f"listing = sorted(os.listdir({str(repo)!r}))\\n"
+    "prefix = sys.prefix\\n"
+    "open('/tmp/scratch', 'w').write('x')\\n"
+)
+sandbox = Sandbox(isolate=True, limits=Limits())
+try:
+    run = running.Run()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    running._run_cell(sandbox, nb, 0, run, 30)
+    found = sandbox.channel.request({"op": "lookup", "names": ["seen", "listing", "prefix"]}, full=True)["found"]
+    seen = {k: sandbox.channel.decode(v) for k, v in found.items()}
+finally:
+    sandbox.close()
+print(json.dumps({"problems": list(run.problems.values()), **seen}))
+"""
+
+
+@pytest.mark.sandbox
+def test_a_venv_and_a_checkout_under_tmp_can_grade_and_stay_hidden():
+    """The grader's Python is a venv inside a 'checkout' under /tmp (labcode, the answer key beside it).
+
+    The venv holds its own copy of numpy (what the driver needs); the grader's side finds labcode and the
+    rest of its packages through PYTHONPATH (the student's side runs ``python -I``, which ignores it)."""
+    import shutil
+    import sysconfig
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="labcode-grade-", dir="/tmp"))
+    try:
+        repo = base / "checkout"
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(ROOT / "labcode", repo / "labcode", ignore=ignore)
+        shutil.copytree(ROOT / "tests" / "lab_solutions", repo / "tests" / "lab_solutions", ignore=ignore)
+        nbformat.write(solved("gradients"), repo / "key.ipynb")
+        venv = repo / ".venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        python = venv / "bin" / "python"
+        purelib = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert purelib.startswith(str(venv))
+        ours = Path(sysconfig.get_path("purelib"))
+        for name in ("numpy", "numpy.libs"):
+            if (ours / name).exists():
+                shutil.copytree(ours / name, Path(purelib) / name, symlinks=True, ignore=ignore)
+        env = {**os.environ, "PYTHONPATH": f"{repo}{os.pathsep}{ours}"}
+        proc = subprocess.run(
+            [python, "-c", TMP_PROBE, str(repo)], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        problem, graded, seen = (json.loads(line) for line in proc.stdout.splitlines()[-3:])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert problem == {"problem": None}
+    assert graded["points"] == 6, graded["text"]  # the answer key, graded by the Python under /tmp
+    assert seen["problems"] == [] and seen["seen"] == [], seen  # the checkout is invisible inside:
+    assert seen["listing"] == [".venv"], seen  # only the venv's mount point is left of it
+    assert seen["prefix"] == str(venv)  # and the student's Python is that venv

@@ -112,18 +112,24 @@ def _hidden() -> list[str]:
 
 
 def bwrap_command(limits: Limits) -> list[str]:
-    """The bwrap command line that runs the driver (without the driver's own arguments)."""
+    """The bwrap command line that runs the driver (without the driver's own arguments).
+
+    bwrap mounts in the order of its arguments, so the private tmpfs (``/tmp`` and the home) come first and
+    the read-only roots are bound over them: a Python or a venv that lives under ``/tmp`` (a CI checkout, a
+    clone in /tmp) stays visible, while the rest of the grader's ``/tmp`` (the repository, the submissions)
+    does not exist inside.
+    """
     command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    for root in _bind_roots():
-        command += ["--ro-bind", root, root]
-        if os.path.islink(root):
-            command[-2:] = [os.path.realpath(root), root]
-    for path in _hidden():
-        command += ["--tmpfs", path]
     command += [
         "--proc", "/proc", "--dev", "/dev",
         "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp",
         "--size", str(limits.tmpfs_bytes), "--tmpfs", HOME,
+    ]  # fmt: skip
+    for root in _bind_roots():
+        command += ["--ro-bind", os.path.realpath(root) if os.path.islink(root) else root, root]
+    for path in _hidden():
+        command += ["--tmpfs", path]
+    command += [
         "--ro-bind", str(Path(driver.__file__).resolve()), DRIVER,
         "--chdir", HOME, "--clearenv",
         "--setenv", "HOME", HOME, "--setenv", "PATH", "/usr/bin:/bin",
