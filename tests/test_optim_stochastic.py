@@ -227,6 +227,41 @@ def test_a_run_uses_lr_of_t_at_update_t():
 
 
 # ----------------------------------------------------------------------------------------------------
+# AdamW: decoupled weight decay against L2 in the loss (chapter 11)
+
+
+def test_adamw_without_weight_decay_is_adam_exactly():
+    ours = optim.adamw(full_grad, W0, lr=0.05, steps=80, weight_decay=0.0)
+    np.testing.assert_array_equal(ours.path, optim.adam(full_grad, W0, lr=0.05, steps=80).path)
+    assert ours.method == "adamw" and ours.options["weight_decay"] == 0.0
+
+
+def test_adamw_shrinks_a_weight_without_gradient_by_one_minus_lr_times_decay_per_step():
+    # g = 0: the moments stay 0 and only the decay acts, w_k = (1 - lr * wd)^k w_0, for any wd
+    for wd in [0.01, 0.1, 1.0]:
+        run = optim.adamw(
+            lambda w: np.zeros_like(w), np.array([1.0, -2.0]), lr=0.05, weight_decay=wd, steps=40
+        )
+        k = np.arange(41)[:, None]
+        np.testing.assert_allclose(run.path, (1 - 0.05 * wd) ** k * np.array([1.0, -2.0]), rtol=1e-13)
+
+
+def test_l2_in_the_loss_moves_adam_by_about_lr_per_step_whatever_its_strength():
+    # the decay term wd * w passes through Adam's normalisation: its strength cancels (the chapter's point)
+    for wd in [1e-3, 1.0, 1e3]:
+        run = optim.adam(lambda w, wd=wd: wd * w, np.array([1.0]), lr=0.01, steps=20)
+        steps = -np.diff(run.path[:, 0])
+        assert np.all((steps > 0.9 * 0.01) & (steps <= 0.01 * (1 + 1e-9)))
+
+
+def test_adamw_decay_follows_the_schedule():
+    lr = optim.step_decay(0.1, every=5, factor=0.5)
+    run = optim.adamw(lambda w: np.zeros_like(w), np.array([1.0]), lr=lr, weight_decay=0.5, steps=10)
+    expected = np.cumprod([1.0] + [1 - lr(t) * 0.5 for t in range(10)])
+    np.testing.assert_allclose(run.path[:, 0], expected, rtol=1e-14)
+
+
+# ----------------------------------------------------------------------------------------------------
 # Argument checks
 
 
@@ -247,6 +282,8 @@ def test_a_run_uses_lr_of_t_at_update_t():
         (optim.adam, {"lr": 0.1, "bias_correction": 1}, TypeError, ("bias_correction", "1")),
         (optim.adam, {"lr": 0.1, "batches": 8}, TypeError, ("batches", "Minibatches", "int")),
         (optim.adam, {"lr": 0.1, "tol": 1e-6, "batches": Minibatches(4, 2)}, ValueError, ("tol", "batches")),
+        (optim.adamw, {"lr": 0.1, "weight_decay": -0.1}, ValueError, ("weight_decay", ">= 0", "-0.1")),
+        (optim.adamw, {"lr": 0.1, "betas": (1.0, 0.9)}, ValueError, ("betas[0]", "[0, 1)", "1.0")),
     ],
 )
 def test_bad_arguments_are_named(opt, kwargs, error, facts):

@@ -1,4 +1,4 @@
-"""labcode.optim's SGD, RMSProp, Adam and schedules against torch.optim, step by step on the same gradients.
+"""labcode.optim's SGD, RMSProp, Adam, AdamW and schedules against torch.optim, step by step on the same gradients.
 
 Both sides see the same gradient at every step: torch's parameters are handed to the same numpy gradient
 (full or mini-batch, the same indices from the same Minibatches), and its optimizer does the update. So the
@@ -97,8 +97,13 @@ CASES = {
         dict(lr=0.005, betas=(0.5, 0.9), eps=1e-4),
         lambda ps: torch.optim.Adam(ps, lr=0.005, betas=(0.5, 0.9), eps=1e-4),
     ),
+    "AdamW": (dict(lr=0.05), lambda ps: torch.optim.AdamW(ps, lr=0.05)),
+    "AdamW, weight decay 0.5, betas (0.8, 0.95)": (
+        dict(lr=0.005, weight_decay=0.5, betas=(0.8, 0.95)),
+        lambda ps: torch.optim.AdamW(ps, lr=0.005, weight_decay=0.5, betas=(0.8, 0.95)),
+    ),
 }
-LABCODE = {"SGD": optim.sgd, "RMSprop": optim.rmsprop, "Adam": optim.adam}
+LABCODE = {"SGD": optim.sgd, "RMSprop": optim.rmsprop, "Adam": optim.adam, "AdamW": optim.adamw}
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["full batch", "mini-batches"])
@@ -176,6 +181,45 @@ def test_adam_with_a_schedule_equals_torch(name):
     ours = optim.adam(batch_grad, W0, lr=schedule, steps=STEPS, batches=BATCHES)
     theirs = torch_path(
         lambda ps: torch.optim.Adam(ps, lr=LR),
+        W0,
+        batch_grad,
+        STEPS,
+        batches=BATCHES,
+        make_scheduler=make_scheduler,
+    )
+    assert_same_path(ours, theirs)
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["full batch", "mini-batches"])
+def test_l2_in_the_loss_is_torch_adam_weight_decay_and_not_adamw(batched):
+    # torch.optim.Adam(weight_decay=wd) adds wd * w to the gradient: labcode's adam on the gradient of the loss
+    # plus (wd / 2) |w|^2. AdamW decouples the decay, and its path differs (chapter 11).
+    wd = 0.5
+
+    def with_l2(p, *idx):
+        g = full_grad(p) if not idx else batch_grad(p, idx[0])
+        return {k: g[k] + wd * p[k] for k in g}
+
+    batches = BATCHES if batched else None
+    kwargs = dict(lr=0.05, steps=STEPS, batches=batches)
+    coupled = optim.adam(with_l2, W0, **kwargs)
+    theirs = torch_path(
+        lambda ps: torch.optim.Adam(ps, lr=0.05, weight_decay=wd),
+        W0,
+        batch_grad if batched else full_grad,
+        STEPS,
+        batches=batches,
+    )
+    assert_same_path(coupled, theirs)
+    decoupled = optim.adamw(batch_grad if batched else full_grad, W0, weight_decay=wd, **kwargs)
+    assert np.max(np.abs(decoupled.path["w"][-1] - coupled.path["w"][-1])) > 1e-3
+
+
+def test_adamw_with_a_schedule_equals_torch():
+    schedule, make_scheduler = SCHEDULES["warm-up, then cosine"]
+    ours = optim.adamw(batch_grad, W0, lr=schedule, weight_decay=0.1, steps=STEPS, batches=BATCHES)
+    theirs = torch_path(
+        lambda ps: torch.optim.AdamW(ps, lr=LR, weight_decay=0.1),
         W0,
         batch_grad,
         STEPS,

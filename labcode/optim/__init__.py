@@ -1,4 +1,5 @@
-"""Optimizers that record their whole history for plots: gradient descent, momentum, Newton, SGD, RMSProp, Adam.
+"""Optimizers that record their whole history for plots: gradient descent, momentum, Newton, SGD, RMSProp, Adam,
+AdamW.
 
 Every optimizer takes ``grad`` (and ``hess`` for Newton) and a starting point ``w0``, and returns an
 :class:`OptimResult` holding the final parameters and the path it walked. ``w0`` is either one array of
@@ -28,7 +29,7 @@ comes before any overflow; numpy's overflow and invalid-value warnings inside ``
 silenced during a run, because a run that produces inf or nan says so: ``diverged``.
 
 The package: ``_run`` (the shared loop and :class:`OptimResult`), ``deterministic`` (gradient descent,
-momentum, Newton), ``stochastic`` (SGD, RMSProp, Adam: torch.optim's updates, on mini-batches or full
+momentum, Newton), ``stochastic`` (SGD, RMSProp, Adam, AdamW: torch.optim's updates, on mini-batches or full
 gradients), ``batches`` (:class:`Minibatches`, which examples each update sees), ``schedules`` (learning
 rates that change with the update: step, 1/t, cosine, warm-up), ``objectives`` (test functions with their
 gradient and Hessian).
@@ -39,7 +40,7 @@ from labcode.optim.batches import Minibatches
 from labcode.optim.deterministic import gradient_descent, momentum, newton
 from labcode.optim.objectives import Objective, quadratic, rosenbrock
 from labcode.optim.schedules import Schedule, cosine, inverse_time, step_decay, warmup
-from labcode.optim.stochastic import adam, rmsprop, sgd
+from labcode.optim.stochastic import adam, adamw, rmsprop, sgd
 
 __all__ = [
     "BLOWUP",
@@ -48,6 +49,7 @@ __all__ = [
     "OptimResult",
     "Schedule",
     "adam",
+    "adamw",
     "cosine",
     "gradient_descent",
     "inverse_time",

@@ -1,6 +1,6 @@
-"""The optimizers that train models: SGD (with momentum), RMSProp and Adam, on mini-batches or full gradients.
+"""The optimizers that train models: SGD (with momentum), RMSProp, Adam and AdamW, on mini-batches or full gradients.
 
-Their update rules and defaults are torch.optim's (``SGD``, ``RMSprop``, ``Adam``), and the tests check
+Their update rules and defaults are torch.optim's (``SGD``, ``RMSprop``, ``Adam``, ``AdamW``), and the tests check
 them against it step by step. The calling convention is :func:`gradient_descent`'s, ``(grad, w0, *, lr,
 steps, f, tol)``, with the same :class:`OptimResult` and the same parameters (one array or a dict of
 arrays), plus:
@@ -28,7 +28,7 @@ from labcode.optim._run import OptimResult, _require_beta, _Run
 from labcode.optim.batches import Minibatches
 from labcode.optim.schedules import Schedule, learning_rate
 
-__all__ = ["adam", "rmsprop", "sgd"]
+__all__ = ["adam", "adamw", "rmsprop", "sgd"]
 
 
 def _start(
@@ -194,3 +194,47 @@ def adam(
     if not bias_correction:
         options["bias_correction"] = False
     return run.result("adam", options)
+
+
+def adamw(
+    grad: Callable[..., Any],
+    w0: Any,
+    *,
+    lr: float | Schedule,
+    steps: int = 1000,
+    f: Callable[..., Any] | None = None,
+    tol: float | None = None,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.01,
+    batches: Minibatches | None = None,
+) -> OptimResult:
+    """AdamW, torch.optim.AdamW's update (no AMSGrad): Adam with *decoupled* weight decay.
+
+    Each update first shrinks every parameter by the same factor, ``w <- (1 - lr(t) * weight_decay) * w``,
+    then takes :func:`adam`'s step (bias-corrected moments of g, the gradient of the loss alone). Weight decay
+    written as L2 in the loss instead, ``grad(w) + weight_decay * w`` fed to :func:`adam` (what
+    ``torch.optim.Adam(weight_decay=...)`` does), passes through Adam's division by ``sqrt(v_hat)``: each
+    coordinate's decay is rescaled by its gradients' size. Decoupled, it is not. weight_decay >= 0 (0 is
+    :func:`adam`); other arguments as in :func:`adam`.
+    """
+    run, rate, options = _start(grad, w0, lr=lr, steps=steps, f=f, tol=tol, batches=batches)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    beta1, beta2 = _require_beta(betas[0], "betas[0]"), _require_beta(betas[1], "betas[1]")
+    eps = require_positive(eps, "eps")
+    weight_decay = require_positive(weight_decay, "weight_decay", or_zero=True)
+    m, v = np.zeros_like(run.x0), np.zeros_like(run.x0)
+
+    def update(x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
+        nonlocal m, v
+        x = x * (1.0 - rate(t) * weight_decay)  # decoupled: not part of g, not divided by sqrt(v_hat)
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * g * g
+        k = t + 1
+        return x - (rate(t) / (1.0 - beta1**k)) * m / (np.sqrt(v) / np.sqrt(1.0 - beta2**k) + eps)
+
+    run.walk(run.x0.copy(), update)
+    return run.result(
+        "adamw", {**options, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
+    )
