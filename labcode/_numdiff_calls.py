@@ -3,7 +3,9 @@
 ``_checked(f, base, name, shape)`` wraps f so that a non-scalar (or wrongly shaped) value, a complex
 value for a real point (:class:`ComplexValue`), a real value for a complex point (the complex step
 needs a complex-safe f), or nan/inf (:class:`NonFiniteValue`) stops with an error that says where f
-was evaluated, relative to ``base``: 'x = 0.9' or 'w[2] = 1.1 (other entries as in w)'.
+was evaluated, relative to ``base``: 'x = 0.9' or 'w[2] = 1.1 (other entries as in w)'. The wrapper
+remembers a low-precision dtype among f's values (``.low_dtype``, float32 or float16), so that numdiff
+can say its result carries few digits.
 ``CountingFunction`` counts the calls of f (``numdiff.count_evaluations``).
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode._checks import as_float_array, require_callable, require_finite, scalar_output, shape_str
+from labcode._checks import require_callable, scalar_output, shape_str
 from labcode._numdiff_estimates import ComplexValue, NonFiniteValue
 
 _COMPLEX_HELP = (
@@ -25,15 +27,7 @@ _COMPLEX_HELP = (
 )
 
 
-def _real_scalar(x: Any, name: str) -> float:
-    """``x`` as a finite Python float, or an error naming ``name``."""
-    arr = require_finite(as_float_array(x, name), name)
-    if arr.shape != ():
-        raise ValueError(
-            f"{name} must be a scalar, got an array of shape {shape_str(arr.shape)}; "
-            f"for a function of an array use gradient (or jacobian)"
-        )
-    return float(arr)
+LOW_PRECISION = (np.float32, np.float16, np.complex64)  # f's values in these carry few digits
 
 
 def _describe(point: Any, base: Any, name: str) -> str:
@@ -70,6 +64,9 @@ def _checked(f: Callable, base: Any, name: str, shape: tuple[int, ...] | None = 
 
     def f_checked(point: Any) -> Any:
         value = _call(f, point)
+        dtype = getattr(value, "dtype", None)
+        if dtype is not None and dtype.type in LOW_PRECISION:
+            f_checked.low_dtype = np.dtype(dtype)  # type: ignore[attr-defined]
         value = scalar_output(value, "f") if shape == () else _array_output(value, shape)
         where = _describe(point, base, name) if not _is_valid(value, point) else ""
         if np.iscomplexobj(point) and not np.iscomplexobj(value):
@@ -88,6 +85,7 @@ def _checked(f: Callable, base: Any, name: str, shape: tuple[int, ...] | None = 
             )
         return value
 
+    f_checked.low_dtype = None  # type: ignore[attr-defined]  # float32/float16 when f returned it
     return f_checked
 
 

@@ -221,7 +221,8 @@ def _ridders_from(difference: Callable[[float], tuple[float, float]], h: float) 
             new_row = [value]
             factor = shrink2
             for j in range(1, len(row) + 1):
-                new_row.append((new_row[j - 1] * factor - row[j - 1]) / (factor - 1))
+                # (factor * fine - coarse) / (factor - 1), written so that it cannot overflow near 1e308
+                new_row.append(new_row[j - 1] + (new_row[j - 1] - row[j - 1]) / (factor - 1))
                 factor *= shrink2
                 change = max(abs(new_row[j] - new_row[j - 1]), abs(new_row[j] - row[j - 1]))
                 if change + rounding <= best.error:
@@ -258,6 +259,12 @@ def _confirmed(
 
 def judge(estimate: Estimate, where: str) -> tuple[bool, str]:
     """Whether the estimate vouches for the value, and if not, a message with the reason and the fix."""
+    if not np.all(np.isfinite(estimate.value)):
+        return False, (
+            f"{where} overflowed to {np.asarray(estimate.value)[~np.isfinite(estimate.value)].flat[0]!r}: "
+            "f's values are near the largest float (1.8e308), so their differences or their "
+            "extrapolation leave the floats; rescale f (e.g. differentiate log f) or use a smaller step"
+        )
     size = float(np.max(np.abs(estimate.value)))
     error = float(np.max(estimate.error))
     if estimate.reason == "rounding":

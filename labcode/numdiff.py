@@ -43,12 +43,15 @@ import numpy as np
 from labcode import _numdiff_estimates as _est
 from labcode._checks import (
     as_float_array,
+    real_scalar,
     require_callable,
     require_choice,
     require_finite,
+    require_flag,
+    require_nonempty,
     require_positive_step,
 )
-from labcode._numdiff_calls import CountingFunction, _checked, _real_scalar, count_evaluations
+from labcode._numdiff_calls import CountingFunction, _checked, count_evaluations
 from labcode._numdiff_estimates import (
     ACCURACY_RTOL,
     AccuracyWarning,
@@ -85,6 +88,10 @@ RICHARDSON_LEVELS = 5
 # A slope of exactly 0 is trusted only if f is also unchanged at x +- FLAT_PROBE * max(1, |x|).
 FLAT_PROBE = 1e-3
 
+# gradient, jacobian and hessian check a coordinate at 2h (2 more evaluations) where |w_i| exceeds this:
+# there the default step, max(1, |w_i|) times its factor, may be too large for f (see _needs_check).
+LARGE_COORDINATE = 100.0
+
 # The default step is STEP_FACTORS[method] * max(1, |x|); default_step explains each factor.
 # "second" is the step of the second differences in hessian.
 STEP_FACTORS: dict[str, float] = {
@@ -120,14 +127,14 @@ def default_step(x: float, method: str = "central") -> float:
       large smallest step h/16 keeps the round-off, ~ 16 eps|f|/h, small: h = max(1, |x|)/16 gives
       ~ 256 eps|f| ~ 6e-14 |f| for |x| <= 1. This assumes f varies on the scale of x: for a fast
       f (sin(50 x)) or near a singularity (the points reach x +- h) pass a smaller h.
-    ``"adaptive"`` has no default step: it chooses its steps from f (see ``_numdiff_estimates.adaptive``).
+    ``"adaptive"`` has no default step: it chooses its steps from f (see ``_numdiff_estimates.ridders``).
     - ``"second"`` (hessian): truncation h^2|f''''|/12, round-off 2 eps|f|/h^2; smallest at
       h* = (24 eps |f/f''''|)^(1/4), i.e. ~ eps^(1/4) * max(1, |x|) = 1.2e-4, error ~ sqrt(eps).
 
     x: a finite real number. Returns a float > 0.
     """
     method = require_choice(method, "method", tuple(STEP_FACTORS))
-    x = _real_scalar(x, "x")
+    x = _scalar_point(x)
     return STEP_FACTORS[method] * max(1.0, abs(x))
 
 
@@ -214,7 +221,7 @@ def _estimate_1d(
     """Apply one of ALL_METHODS to f at x with step h (richardson's largest; adaptive picks its own).
 
     ``check``: also take the difference at 2h to estimate the truncation error (2 more evaluations
-    for central, 1 for forward/backward); without it only the rounding is estimated. Richardson and
+    for central, at x +- 2h; 2 for forward/backward, at 2h and 4h); without it only the rounding is estimated. Richardson and
     adaptive estimate their error from their own tables, the complex step from one rounding of f.
     """
     if method == "adaptive":
@@ -280,10 +287,40 @@ def _step_argument(h: Any, method: str) -> float | None:
     return require_positive_step(h, "h")
 
 
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-    return bool(value)
+def _scalar_point(x: Any) -> float:
+    """derivative's x: one finite real number."""
+    return real_scalar(x, "x", hint="for a function of an array use gradient (or jacobian)")
+
+
+def _array_point(w: Any) -> np.ndarray:
+    """gradient's, jacobian's and hessian's w: a finite, non-empty float64 copy of the caller's array."""
+    w = require_finite(as_float_array(w, "w"), "w")
+    return require_nonempty(w, "w", "there is no coordinate to differentiate along")
+
+
+def _needs_check(x: float, h: float | None) -> bool:
+    """Whether a coordinate of gradient, jacobian or hessian is checked at 2h though the call is not.
+
+    The default step grows with |x| (``max(1, |x|)``), which assumes f varies on the scale of x: sin(x)
+    at x = 1e6 gets a step of 3, and a wrong slope. Below |x| = LARGE_COORDINATE the step is at most 3e-4
+    (central), whose truncation error on an f varying on the scale 1 is below 1e-8 relative; above it
+    the coordinate costs 2 more evaluations to check. A step given by the caller is never checked.
+    """
+    return h is None and abs(x) > LARGE_COORDINATE
+
+
+def _precision_note(low_dtype: np.dtype | None, method: str) -> str:
+    """Why a value from an f that returns float32/float16 carries few digits, and what to do."""
+    if low_dtype is None:
+        return ""
+    eps_f = float(np.finfo(low_dtype).eps)
+    return (
+        f"f returns {low_dtype} values (machine epsilon {eps_f:.1e}), so every difference of them keeps "
+        f"only a few digits (f's values are rounded about {eps_f / EPS:.0e} times more coarsely than "
+        f"float64's, which the default step assumes). Compute f in float64, or pass a step suited to {low_dtype} "
+        f"(h = {float(np.cbrt(eps_f)) / 2:.0e} * max(1, |x|) for central differences; "
+        f"labcode.gradcheck.check_gradient picks it itself)"
+    )
 
 
 def _combine(estimates: list[_est.Estimate], shape: tuple[int, ...]) -> tuple[_est.Estimate, int]:
@@ -292,21 +329,39 @@ def _combine(estimates: list[_est.Estimate], shape: tuple[int, ...]) -> tuple[_e
     worst = int(np.argmax([float(np.max(e.error)) for e in estimates]))
     values, errors, roundings = (np.array([e[k] for e in estimates]) for k in range(3))
     tail = values.shape[1:]
+    reason = estimates[worst].reason
+    if any(e.reason == "steps" for e in estimates) and reason == "rounding":
+        reason = "steps"  # some coordinates were checked at 2h: the judge weighs them all
     combined = _est.Estimate(
         values.reshape(shape + tail),
         errors.reshape(shape + tail),
         roundings.reshape(shape + tail),
-        estimates[worst].reason,
+        reason,
         estimates[worst].step,
     )
     return combined, worst
 
 
 def _report(
-    estimate: _est.Estimate, calls: int, full_output: bool, warn: bool, where: str, as_value: Callable
+    estimate: _est.Estimate,
+    calls: int,
+    full_output: bool,
+    warn: bool,
+    where: str,
+    as_value: Callable,
+    low_dtype: np.dtype | None = None,
+    method: str = "central",
 ) -> Any:
-    """The value (warning if its estimate says it may be wrong and ``warn``), or the full result."""
+    """The value (warning if its estimate says it may be wrong and ``warn``), or the full result.
+
+    ``low_dtype``: f returned float32/float16 values, which the estimate (made with float64's epsilon)
+    cannot vouch for: the value is then never called successful.
+    """
     success, message = _est.judge(estimate, where)
+    note = _precision_note(low_dtype, method)
+    if note:
+        head = message or f"{where} may be wrong"
+        success, message = False, f"{head}: {note}"
     value = as_value(estimate.value)
     if full_output:
         return DerivativeResult(value, as_value(estimate.error), calls, success, message)
@@ -348,17 +403,19 @@ def derivative(
     """
     f = require_callable(f, "f")
     method = require_choice(method, "method", ALL_METHODS)
-    x = _real_scalar(x, "x")
-    full_output = _flag(full_output, "full_output")
+    x = _scalar_point(x)
+    full_output = require_flag(full_output, "full_output")
     h = _step_argument(h, method)
-    counted = CountingFunction(_checked(f, x, "x"))
+    checked = _checked(f, x, "x")
+    counted = CountingFunction(checked)
     step = _step_or_default(h, x, method)
     check = full_output or h is None
     estimate = _estimate_1d(counted, x, method, step, check=check)
     if check and estimate.value == 0 and estimate.error > 0 and method != "adaptive":
         wide = FLAT_PROBE * max(1.0, abs(x))  # is f constant, or is its slope below its last bit?
         estimate = _est.flat(estimate, [counted(x + step_i) for step_i in (0.0, wide, -wide)])
-    return _report(estimate, counted.calls, full_output, h is None, f"the derivative at x = {x!r}", float)
+    where = f"the derivative at x = {x!r}"
+    return _report(estimate, counted.calls, full_output, h is None, where, float, checked.low_dtype, method)
 
 
 def gradient(
@@ -382,10 +439,11 @@ def gradient(
     """
     f = require_callable(f, "f")
     method = require_choice(method, "method", ALL_METHODS)
-    w = require_finite(as_float_array(w, "w"), "w")  # a float64 copy of the caller's w
-    full_output = _flag(full_output, "full_output")
+    w = _array_point(w)  # a float64 copy of the caller's w
+    full_output = require_flag(full_output, "full_output")
     h = _step_argument(h, method)
-    f_checked = CountingFunction(_checked(f, w, "w"))
+    checked = _checked(f, w, "w")
+    f_checked = CountingFunction(checked)
     fw = f_checked(w.copy()) if method in ("forward", "backward") else None
     indices = list(np.ndindex(w.shape))
     estimates = [
@@ -394,14 +452,23 @@ def gradient(
             float(w[i]),
             method,
             _step_or_default(h, float(w[i]), method),
-            full_output,
+            full_output or _needs_check(float(w[i]), h),
             fw,
         )
         for i in indices
     ]
     estimate, worst = _combine(estimates, w.shape)
     where = "the gradient" + (f" at w[{', '.join(map(str, indices[worst]))}]" if w.ndim else "")
-    return _report(estimate, f_checked.calls, full_output, h is None, where, lambda v: np.asarray(v, float))
+    return _report(
+        estimate,
+        f_checked.calls,
+        full_output,
+        h is None,
+        where,
+        lambda v: np.asarray(v, float),
+        checked.low_dtype,
+        method,
+    )
 
 
 def jacobian(
@@ -416,11 +483,13 @@ def jacobian(
     adds the check at 2h (4d + 1) and returns a :class:`DerivativeResult` (error_estimate shaped like J).
     """
     f = require_callable(f, "f")
-    w = require_finite(as_float_array(w, "w"), "w")
-    full_output = _flag(full_output, "full_output")
+    w = _array_point(w)
+    full_output = require_flag(full_output, "full_output")
     h = _step_argument(h, "central")
-    fw = _checked(f, w, "w", shape=None)(w.copy())
-    f_checked = CountingFunction(_checked(f, w, "w", shape=fw.shape))
+    first = _checked(f, w, "w", shape=None)
+    fw = first(w.copy())
+    checked = _checked(f, w, "w", shape=fw.shape)
+    f_checked = CountingFunction(checked)
     indices = list(np.ndindex(w.shape))
     estimates = [
         _estimate_1d(
@@ -428,7 +497,7 @@ def jacobian(
             float(w[i]),
             "central",
             _step_or_default(h, float(w[i]), "central"),
-            full_output,
+            full_output or _needs_check(float(w[i]), h),
         )
         for i in indices
     ]
@@ -441,7 +510,13 @@ def jacobian(
     )
     where = "the Jacobian" + (f" at column w[{', '.join(map(str, indices[worst]))}]" if w.ndim else "")
     return _report(
-        estimate, f_checked.calls + 1, full_output, h is None, where, lambda v: np.asarray(v, float)
+        estimate,
+        f_checked.calls + 1,
+        full_output,
+        h is None,
+        where,
+        lambda v: np.asarray(v, float),
+        checked.low_dtype or first.low_dtype,
     )
 
 
@@ -477,10 +552,11 @@ def hessian(
     :class:`DerivativeResult`.
     """
     f = require_callable(f, "f")
-    w = require_finite(as_float_array(w, "w"), "w")
-    full_output = _flag(full_output, "full_output")
+    w = _array_point(w)
+    full_output = require_flag(full_output, "full_output")
     h = _step_argument(h, "central")
-    f_checked = CountingFunction(_checked(f, w, "w"))
+    checked = _checked(f, w, "w")
+    f_checked = CountingFunction(checked)
     fw = f_checked(w.copy())
     indices = list(np.ndindex(w.shape))
     steps = [_exact_step(float(w[i]), _step_or_default(h, float(w[i]), "second")) for i in indices]
@@ -491,14 +567,29 @@ def hessian(
             f_checked, w, fw, [_exact_step(float(w[i]), 2 * s) for i, s in zip(indices, steps, strict=True)]
         )
         error = np.abs(hess - coarse) + rounding
+    else:  # the diagonal entries of large coordinates, at 2h (see _needs_check)
+        error = rounding.copy()
+        for a, i in enumerate(indices):
+            if _needs_check(float(w[i]), h):
+                coarse = _second_difference(
+                    _along(f_checked, w, i), float(w[i]), _exact_step(float(w[i]), 2 * steps[a]), fw
+                )
+                error[a, a] += abs(hess[a, a] - coarse)
+    checked_any = full_output or error is not rounding and bool(np.any(error != rounding))
     shape = w.shape + w.shape
     estimate = _est.Estimate(
         hess.reshape(shape),
         error.reshape(shape),
         rounding.reshape(shape),
-        "steps" if full_output else "rounding",
+        "steps" if checked_any else "rounding",
         max(steps, default=0.0),
     )
     return _report(
-        estimate, f_checked.calls, full_output, h is None, "the Hessian", lambda v: np.asarray(v, float)
+        estimate,
+        f_checked.calls,
+        full_output,
+        h is None,
+        "the Hessian",
+        lambda v: np.asarray(v, float),
+        checked.low_dtype,
     )

@@ -9,6 +9,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 import sympy as sp
+from error_facts import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -432,7 +433,7 @@ def test_bad_steps_are_refused(entry, h, shown):
 
 
 def test_a_step_that_is_not_a_number_is_refused():
-    with pytest.raises(TypeError, match="h must be a positive number, got str"):
+    with raises_naming(TypeError, "h", "'1e-5'", "str"):
         derivative(np.sin, 1.0, h="1e-5")
 
 
@@ -461,9 +462,7 @@ def test_non_finite_points_are_refused(x):
 
 
 def test_points_that_are_not_real_scalars_are_refused():
-    with pytest.raises(
-        ValueError, match=r"x must be a scalar, got an array of shape \(2,\); .* use gradient"
-    ):
+    with raises_naming(ValueError, "x", "(2,)", "use gradient"):
         derivative(np.sin, [1.0, 2.0])
     with pytest.raises(TypeError, match="x must be real"):
         derivative(np.sin, 1 + 2j)

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from error_facts import raises_naming
 from hard_derivatives import CASES, WRONG, HardCase, exact, relative_error
 
 from labcode.numdiff import (
@@ -133,7 +134,7 @@ def test_full_output_fields():
     assert isinstance(result, DerivativeResult)
     assert result.value == pytest.approx(np.exp(0.5), rel=1e-10)
     assert 0 < result.error_estimate <= 1e-9 and result.evaluations == 4 and result.success
-    with pytest.raises(TypeError, match="full_output must be True or False, got str"):
+    with raises_naming(TypeError, "full_output", "'yes'", "True or False"):
         derivative(np.exp, 0.5, full_output="yes")
     with pytest.raises(ValueError, match="h: method='adaptive' chooses its own steps"):
         derivative(np.exp, 0.5, method="adaptive", h=0.1)
