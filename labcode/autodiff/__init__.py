@@ -27,11 +27,13 @@ from labcode.autodiff import functions
 from labcode.autodiff.forward import Dual, jvp
 from labcode.autodiff.functional import grad, hessian, hvp, jacobian, value_and_grad
 from labcode.autodiff.functions import *  # noqa: F403  (every public function: functions.__all__)
+from labcode.autodiff.ops import LostDerivativeWarning
 from labcode.autodiff.reverse import Tensor, no_grad, vjp
 from labcode.autodiff.rules import unbroadcast
 
 __all__ = [
     "Dual",
+    "LostDerivativeWarning",
     "Tensor",
     "grad",
     "hessian",

@@ -32,6 +32,7 @@ from labcode.autodiff.ops import (
     format_value,
     level_of,
     new_level,
+    one_output,
     shape_of,
     to_result,
 )
@@ -134,7 +135,7 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     x = as_operand(x, "x")
     v = _check_direction(v, x, "v")
     with new_level(x, v) as level:
-        out = f(Dual._make(x, v, level))
+        out = one_output(f(Dual._make(x, v, level)), "jvp")
     if isinstance(out, Dual) and out._level == level:
         return to_result(out.value), to_result(out.tangent)
     if level_of(out) > level:

@@ -30,13 +30,20 @@ import numpy as np
 from labcode._checks import as_float_array, shape_str
 
 Array = np.ndarray
-PLAIN = (np.ndarray, np.float64)  # what the fast path of every kernel takes without conversion
 Axis = int | tuple[int, ...] | None
 
 
 def plain(x: Any, name: str = "x") -> Array:
-    """x as float64 (numbers and arrays pass through when they already are)."""
-    return x if type(x) in PLAIN else as_float_array(x, name)
+    """x as float64 (a float64 number or array passes through as it is).
+
+    Anything else is converted, so that integers, bools, float16 and float32 are computed in float64
+    (numpy would compute ``exp(np.int16([300]))`` in float16, giving inf, and ``sigmoid`` of a uint8 in
+    uint8 arithmetic), and complex numbers are refused with a TypeError naming ``name``.
+    """
+    kind = type(x)
+    if kind is np.float64 or (kind is np.ndarray and x.dtype == np.float64):
+        return x
+    return as_float_array(x, name)
 
 
 def _first_bad(x: Array, bad: Array) -> str:
@@ -59,13 +66,13 @@ def _refuse(bad: Array, x: Array, what: str) -> None:
 
 def log(x: Any) -> Array:
     x = plain(x)
-    _refuse(x <= 0, x, "log needs x > 0")
+    _refuse(~(x > 0), x, "log needs x > 0")  # written so that nan is refused too
     return np.log(x)
 
 
 def sqrt(x: Any) -> Array:
     x = plain(x)
-    _refuse(x < 0, x, "sqrt needs x >= 0")
+    _refuse(~(x >= 0), x, "sqrt needs x >= 0")
     return np.sqrt(x)
 
 

@@ -22,6 +22,7 @@ explains itself when numpy is applied to one.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,7 +31,16 @@ import numpy as np
 from labcode._checks import as_float_array, shape_str
 from labcode.autodiff import kernels, levels
 
-__all__ = ["FUNCTIONS", "NUMPY", "ArrayOps", "apply", "call", "composite", "primitive"]
+__all__ = [
+    "FUNCTIONS",
+    "NUMPY",
+    "ArrayOps",
+    "LostDerivativeWarning",
+    "apply",
+    "call",
+    "composite",
+    "primitive",
+]
 
 Array = np.ndarray
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +50,11 @@ NUMPY: dict[str, Callable[..., Any]] = dict(kernels.STRUCTURAL)
 
 FUNCTIONS: list[str] = []
 """The public functions of labcode.autodiff, in the order they are defined (filled by the decorators)."""
+
+
+class LostDerivativeWarning(UserWarning):
+    """A Dual or Tensor was turned into a plain float (``float(x)``, ``math.sin(x)``) while its derivative
+    was being taken: what follows from it is a constant to jvp and grad, so their result lacks its part."""
 
 
 def primitive(kernel: Callable[..., Any]) -> Callable[[F], F]:
@@ -89,6 +104,17 @@ def as_operand(x: Any, name: str) -> Any:
         return x
     arr = as_float_array(x, name)
     return arr[()] if arr.ndim == 0 else arr
+
+
+def one_output(out: Any, what: str = "jacobian") -> Any:
+    """f's output, refused when it is a list or tuple: numpy would try to turn its Duals/Tensors into one
+    array (dropping their derivatives); ``stack`` is the differentiable way to build it."""
+    if isinstance(out, (list, tuple)):
+        raise TypeError(
+            f"f returned a {type(out).__name__} of {len(out)} items; {what} needs one array: build it with "
+            f"labcode.autodiff.stack([...]), which keeps each item's derivative"
+        )
+    return out
 
 
 def to_result(x: Any) -> Any:
@@ -383,6 +409,19 @@ class ArrayOps:
         return float(p.item())
 
     def __float__(self) -> float:
+        if self._level in levels.running():
+            # float() inside f while grad/jvp runs: math.sin(x), float(x), x.__float__() by a library.
+            # The number goes on without its derivative, so the result would be silently wrong (PyTorch
+            # warns too); .item() takes the number on purpose and stays quiet.
+            kind = type(self).__name__
+            warnings.warn(
+                f"float() of a {kind} while its derivative is being taken: the number goes on without its "
+                f"derivative, so grad/jvp treat everything computed from it as a constant (its part of the "
+                f"gradient comes out 0). Use labcode.autodiff's functions (sin, exp, tanh, ...) instead of "
+                f"math's, and keep the {kind} as it is; call .item() if you mean to take the number",
+                LostDerivativeWarning,
+                stacklevel=2,
+            )
         return self.item()
 
     def __bool__(self) -> bool:

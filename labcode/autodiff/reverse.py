@@ -48,6 +48,7 @@ from labcode.autodiff.ops import (
     as_operand,
     format_value,
     new_level,
+    one_output,
     shape_of,
     to_result,
 )
@@ -321,7 +322,7 @@ def record(f: Callable[[Any], Any], x: Any) -> tuple[Tensor, Any]:
     x = as_operand(x, "x")
     with new_level(x) as level:
         t = Tensor._leaf(x, level)
-        return t, f(t)
+        return t, one_output(f(t))
 
 
 def is_recorded_at(out: Any, t: Tensor) -> bool:
