@@ -8,6 +8,7 @@ its reports and its CSV. Time-outs, dead processes and the command line get one 
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import pytest
 from conftest import ROOT, load_yaml
 from lab_solutions import lab1_bugs, lab1_gradients, lab2_autodiff, lab2_bugs
 from lab_solutions._planted import fill_notebook, namespace, solution_sources
+from markdown_it import MarkdownIt
 
 import labcode.grade
 from labcode.grade import (
@@ -40,6 +42,20 @@ from labcode.labs import LABS, Verdict, autodiff, gradients
 LAB1 = ROOT / "book" / "labs" / "lab1_gradients.ipynb"
 LAB2 = ROOT / "book" / "labs" / "lab2_autodiff.ipynb"
 STARTERS = {"gradients": LAB1, "autodiff": LAB2}
+
+
+# GitHub's Markdown, as far as markdown-it-py renders it: CommonMark plus tables, strikethrough and autolinks.
+GITHUB_MARKDOWN = MarkdownIt("gfm-like")
+
+
+def rendered(md: str) -> str:
+    """The HTML that a --markdown report renders to."""
+    return GITHUB_MARKDOWN.render(md)
+
+
+def rendered_text(md: str) -> str:
+    """The text a reader sees in a rendered --markdown report (tags dropped, one space between cells)."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered(md))).split())
 
 
 def read(path):
@@ -208,10 +224,10 @@ def test_the_command_line_on_the_answer_key_exits_0(folder, capsys):
 def test_the_starter_gets_zero_and_says_not_attempted(tmp_path, capsys):
     scores = tmp_path / "scores.csv"
     assert main([str(LAB2), "--markdown", "--csv", str(scores), "--seed", "1"]) == 1
-    out = capsys.readouterr().out
-    assert out.startswith("### lab2_autodiff.ipynb: 0/6 (not passed yet)")
-    assert "| Task 4, reverse mode: Value and backward | 0/2 | · not attempted | a + b still raises" in out
-    assert out.count("not attempted") == 5 and "**Total: 0/6**" in out
+    out = rendered_text(capsys.readouterr().out)
+    assert out.startswith("lab2_autodiff.ipynb: 0/6 (not passed yet)")
+    assert "Task 4, reverse mode: Value and backward 0/2 · not attempted a + b still raises" in out
+    assert out.count("not attempted") == 5 and "Total: 0/6" in out
     row = csv_rows(scores)[0]
     assert row["student"] == "lab2_autodiff" and row["points"] == "0" and row["checkpoints_answered"] == "0/5"
 
@@ -389,9 +405,12 @@ def test_text_and_markdown_tables():
     )
     assert "total 3/6" in text and "1 of 2 answered; unanswered: 1b" in text
     md = report.to_markdown()
-    assert md.startswith("### zoe.ipynb: 3/6 (not passed yet)")
-    assert "| Task 2, MSE loss and gradient | 0/1 | ❌ wrong | msg \\| with a pipe<br>*Hint:* a hint |" in md
-    assert "| ✅ solved |" in md and "| · not attempted |" in md
+    assert rendered(md).startswith("<h3>zoe.ipynb: 3/6 (not passed yet)</h3>")
+    assert (
+        "<tr>\n<td>Task 2, MSE loss and gradient</td>\n<td>0/1</td>\n<td>❌ wrong</td>\n"
+        "<td>msg | with a pipe<br><em>Hint:</em> a hint</td>\n</tr>"
+    ) in rendered(md)
+    assert "<td>✅ solved</td>" in rendered(md) and "<td>· not attempted</td>" in rendered(md)
     assert (
         report_of(["solved"] * 5, student="bo").to_text().splitlines()[0]
         == "zoe.ipynb · student bo · Lab 1: Gradients · seed 3"

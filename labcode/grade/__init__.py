@@ -17,7 +17,9 @@ How a notebook is graded (:func:`grade_notebook`):
    temporary home, limits on CPU, memory, processes and file size. A driver there
    (:mod:`labcode.grade.driver`) runs the code cells in order, each with a time limit (``timeout``, 60 s):
    a cell that raises is reported and the run goes on, as in "Run all" with errors allowed; a cell over
-   the limit is interrupted; a cell that ends the process is skipped in a fresh one. labcode is not there:
+   the limit is interrupted; a cell that ends the process is skipped in a fresh one. The whole notebook
+   (cells and tasks, over all its processes) has a wall-time budget (``notebook_timeout``, 4 × timeout)
+   and its replies a size limit (:mod:`labcode.grade.remote`). labcode is not there:
    check cells do nothing, and calling a reference implementation (``labcode.losses.mse_grad``) is named
    in the report.
 4. The grader's process draws random problems from ``seed`` (the report shows it; ``--seed`` repeats it),
@@ -72,6 +74,9 @@ __all__ = [
 ]
 
 NO_SANDBOX_FLAG = "--no-sandbox"
+NOTEBOOK_TIMEOUTS = (
+    4  # a notebook's whole run may take this many per-cell timeouts (an honest one takes ~1 s)
+)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -86,6 +91,15 @@ def require_sandbox(sandbox: bool) -> None:
             f"cannot grade in a sandbox: {problem}. {NO_SANDBOX_FLAG} (sandbox=False) grades without one, "
             "which is UNSAFE: the submissions' code then runs with your permissions"
         )
+
+
+def _check_options(timeout: float, notebook_timeout: float | None) -> None:
+    """ValueError for a time limit that is not a positive number of seconds (the caller's mistake)."""
+    for name, value in (("timeout", timeout), ("notebook_timeout", notebook_timeout)):
+        if value is None and name == "notebook_timeout":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
 
 
 def _not_graded(lab: Lab | None, reason: str, seed: int) -> list[TaskGrade]:
@@ -106,6 +120,7 @@ def grade_notebook(
     student: str | None = None,
     sandbox: bool = True,
     limits: Limits | None = None,
+    notebook_timeout: float | None = None,
 ) -> GradeReport:
     """Grade one submitted notebook (see the module docstring); never raises for a bad notebook.
 
@@ -114,9 +129,11 @@ def grade_notebook(
     seed: the seed of the random problems, or None for a fresh one. timeout: seconds per cell and per
     task. student: the id in the report (default: the file's stem). sandbox: run the student's code in
     bubblewrap (raises SandboxUnavailable where that is impossible); False is unsafe for untrusted code.
-    limits: the student process's resource limits (default :class:`Limits`).
+    limits: the student process's resource limits (default :class:`Limits`). notebook_timeout: seconds of
+    wall time for the whole notebook, cells and tasks together (default ``NOTEBOOK_TIMEOUTS`` × timeout).
     """
     path = Path(path)
+    _check_options(timeout, notebook_timeout)
     seed = secrets.randbelow(2**32) if seed is None else int(seed)
     chosen = lab_named(lab) if lab is not None else None
     require_sandbox(sandbox)
@@ -132,7 +149,7 @@ def grade_notebook(
         if not all(isinstance(s, str) for s in sources):
             raise ValueError("a code cell's source is not text")
     except Exception as exc:  # noqa: BLE001 (a submission can be anything)
-        report.error = f"not a readable notebook: {' '.join(str(exc).split())[:300] or type(exc).__name__}"
+        report.error = f"not a readable notebook: {str(exc)[:300] or type(exc).__name__}"
         report.tasks = _not_graded(chosen, report.error, seed)
         return report
     chosen, how = found
@@ -146,7 +163,8 @@ def grade_notebook(
     base = limits or Limits()
     limits = Limits(**{**base.__dict__, "cpu_seconds": max(base.cpu_seconds, int(4 * timeout) + 60)})
     try:
-        run = run_notebook(nb, chosen, seed, timeout, isolate=sandbox, limits=limits)
+        budget = NOTEBOOK_TIMEOUTS * timeout if notebook_timeout is None else notebook_timeout
+        run = run_notebook(nb, chosen, seed, timeout, isolate=sandbox, limits=limits, budget=budget)
     except Exception as exc:  # noqa: BLE001 (no process at all, say: still a report, not a traceback)
         report.error = f"could not run the notebook: {type(exc).__name__}: {exc}"
         report.tasks = _not_graded(chosen, report.error, seed)
@@ -164,19 +182,58 @@ def grade_notebook(
     return report
 
 
-def _grade_one(job: tuple[Path, str, dict[str, Any]]) -> GradeReport:
+def _failed(job: tuple[Path, str, dict[str, Any]], exc: BaseException) -> GradeReport:
+    """The report of a notebook whose grading itself failed: a row like any other, with the reason."""
     path, student, options = job
-    return grade_notebook(path, student=student, **options)
+    seed = options.get("seed")
+    seed = 0 if seed is None else int(seed)
+    error = (
+        f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]}); grade it again alone"
+    )
+    report = GradeReport(str(path), student, None, "", seed, error=error)
+    if options.get("lab") is not None:
+        chosen = lab_named(options["lab"])
+        report.lab, report.lab_title = chosen.key, chosen.title
+        report.tasks = _not_graded(chosen, error, seed)
+    return report
+
+
+def _grade_one(job: tuple[Path, str, dict[str, Any]]) -> GradeReport:
+    """One notebook's report, whatever happens (a bug of the grader included): a batch never stops at one."""
+    path, student, options = job
+    try:
+        return grade_notebook(path, student=student, **options)
+    except SandboxUnavailable:
+        raise  # no notebook can be graded: the caller's to handle (grade_paths checks the lab's name before)
+    except Exception as exc:  # noqa: BLE001
+        return _failed(job, exc)
 
 
 def grade_paths(jobs: Sequence[tuple[Path, str]], *, workers: int = 1, **options: Any) -> list[GradeReport]:
-    """Grade ``(notebook, student id)`` pairs, ``workers`` at a time (processes); reports in the same order."""
+    """Grade ``(notebook, student id)`` pairs, ``workers`` at a time (processes); reports in the same order.
+
+    Every pair gets a report: a worker process that dies (the machine's OOM killer, say) costs the notebooks
+    it was grading a "the grader failed" row, and the others are still graded.
+    """
     require_sandbox(options.get("sandbox", True))
+    # The caller's mistakes raise before anything is graded (later, each notebook's failure is its own row).
+    if options.get("lab") is not None:
+        lab_named(options["lab"])
+    _check_options(options.get("timeout", 60), options.get("notebook_timeout"))
     work = [(Path(p), student, options) for p, student in jobs]
     if workers <= 1 or len(work) <= 1:
         return [_grade_one(job) for job in work]
+    reports: list[GradeReport] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        return list(pool.map(_grade_one, work))
+        futures = [pool.submit(_grade_one, job) for job in work]
+        for job, future in zip(work, futures, strict=True):
+            try:
+                reports.append(future.result())
+            except SandboxUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 (BrokenProcessPool and the like)
+                reports.append(_failed(job, exc))
+    return reports
 
 
 def grade_folder(folder: str | Path, *, jobs: int = 1, **options: Any) -> list[GradeReport]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 from collections.abc import Iterable, Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from labcode.grade import NO_SANDBOX_FLAG, SandboxUnavailable, grade_paths, write_csv
 from labcode.grade.notebook import lab_named, notebooks_in, student_id
+from labcode.grade.quoting import MAX_NAME, terminal
 
 __all__ = ["main"]
 
@@ -20,7 +22,7 @@ def _collect(paths: Iterable[str]) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     for name in paths:
         path = Path(name)
-        if path.is_dir():
+        if path.is_dir():  # (a folder the caller names is followed even if it is a symlink: it is theirs)
             found += [(p, student_id(p, path)) for p in notebooks_in(path)]
         else:
             found.append((path, student_id(path, None)))
@@ -36,7 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", help="notebooks, or folders of notebooks")
     parser.add_argument("--lab", help="gradients (lab1) or autodiff (lab2); default: tell from the notebook")
     parser.add_argument("--seed", type=int, help="the seed of the random problems (default: a fresh one)")
-    parser.add_argument("--timeout", type=int, default=60, help="seconds per cell and per task (default 60)")
+    parser.add_argument(
+        "--timeout", type=float, default=60, help="seconds per cell and per task (default 60)"
+    )
+    parser.add_argument(
+        "--notebook-timeout",
+        type=float,
+        help="seconds for a whole notebook, all its cells and tasks (default 4 x --timeout)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
     parser.add_argument(
         NO_SANDBOX_FLAG,
@@ -56,9 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(exc))
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    missing = [name for name in args.paths if not Path(name).exists()]
+    for flag, value in (("--timeout", args.timeout), ("--notebook-timeout", args.notebook_timeout)):
+        if value is not None and not 0 < value < float("inf"):
+            parser.error(f"{flag} must be a positive number of seconds, got {value:g}")
+    # lexists: a broken symlink is still a path to report (as what it is), not a typo
+    missing = [name for name in args.paths if not os.path.lexists(name)]
     if missing:
-        parser.error(f"no such file or folder: {', '.join(missing)}")
+        parser.error(f"no such file or folder: {', '.join(terminal(m, MAX_NAME) for m in missing)}")
     files = _collect(args.paths)
     if not files:
         parser.error("no notebooks found")
@@ -70,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lab=args.lab,
             seed=seed,
             timeout=args.timeout,
+            notebook_timeout=args.notebook_timeout,
             sandbox=not args.no_sandbox,
         )
     except SandboxUnavailable as exc:

@@ -78,6 +78,8 @@ class _Quiet:
 
 
 def _stand_in(name: str) -> types.ModuleType:
+    """A stand-in for labcode module ``name``. Dunder attributes (``__file__``, ``__spec__``...) are plainly
+    missing, never tripwires: libraries such as torch read them from every module in ``sys.modules``."""
     module = types.ModuleType(name)
     module.__path__ = []  # a package: submodules are stand-ins too
     if name in ("labcode.labs.gradients", "labcode.labs.autodiff"):
@@ -87,12 +89,18 @@ def _stand_in(name: str) -> types.ModuleType:
             return None
 
         module.__getattr__ = lambda attr: (  # type: ignore[attr-defined]
-            check if attr.startswith("check_") else _Tripwire(f"{name}.{attr}")
+            check
+            if attr.startswith("check_")
+            else _Tripwire(f"{name}.{attr}")
+            if not attr.startswith("__")
+            else _no_attribute(attr)
         )
     elif name == "labcode.notebook":
         module.setup = lambda *args, **kwargs: None  # type: ignore[attr-defined]
         module.glue = lambda *args, **kwargs: None  # type: ignore[attr-defined]
-        module.__getattr__ = lambda attr: _Tripwire(f"{name}.{attr}")  # type: ignore[attr-defined]
+        module.__getattr__ = lambda attr: (  # type: ignore[attr-defined]
+            _Tripwire(f"{name}.{attr}") if not attr.startswith("__") else _no_attribute(attr)
+        )
     elif name in ("labcode", "labcode.labs"):
         # ``from labcode.labs import gradients``: a package's attributes are its (stand-in) submodules
         module.__getattr__ = lambda attr: (  # type: ignore[attr-defined]
@@ -169,7 +177,7 @@ class Session:
         if kind is np.ndarray:
             if obj.dtype.kind in "biuf" and obj.dtype.names is None:
                 buffer = io.BytesIO()
-                np.save(buffer, np.ascontiguousarray(obj), allow_pickle=False)
+                np.save(buffer, obj, allow_pickle=False)  # (np.ascontiguousarray would make a 0-d array 1-d)
                 return {"npy": base64.b64encode(buffer.getvalue()).decode("ascii")}
             return self.ref(obj, f"an array of dtype {obj.dtype}")
         if isinstance(obj, np.ndarray):

@@ -1,33 +1,92 @@
 """Reading a submitted notebook: which lab it is, its checkpoint answers, its TODO lines, its cells' names.
 
 Nothing here runs the notebook: it is read as data (nbformat), before and apart from the student's process.
+Only regular files are read (a symlink, a FIFO, a device or a folder named ``*.ipynb`` is refused as what it
+is), never more than :data:`MAX_NOTEBOOK_BYTES`, and the student's text is searched only with patterns that
+cannot backtrack across lines (spaces and tabs after ``^``, never any whitespace: 100,000 empty lines would
+take minutes).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
 
 from labcode.labs import LABS, Lab
 
-__all__ = ["identify_lab", "lab_named", "read_notebook"]
+__all__ = ["NotAFile", "identify_lab", "lab_named", "notebooks_in", "read_notebook"]
 
+MAX_NOTEBOOK_BYTES = 20 * 2**20  # a lab notebook with its outputs is about 50 kB
 MIN_ANSWER_WORDS = 3
 ANSWER = re.compile(
-    r"\*\*Your answer to checkpoint\s+([\w.]+?)\s*:\*\*(.*?)(?=\*\*Your answer to checkpoint|\Z)", re.S | re.I
+    r"\*\*Your answer to checkpoint[ \t]+([\w.]{1,20}?)[ \t]*:\*\*(.*?)(?=\*\*Your answer to checkpoint|\Z)",
+    re.S | re.I,
 )
 PLACEHOLDER = re.compile(r"_?\(?replace this line with your answer\.?\)?_?", re.I)
+_FILE_KINDS = [
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+]
+
+
+class NotAFile(ValueError):
+    """The path is not a regular file of at most MAX_NOTEBOOK_BYTES: it is refused before it is read."""
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def read_bytes(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (not followed if it is a symlink), or NotAFile saying why not.
+
+    Opened without following a final symlink and without blocking (a FIFO would block ``open`` forever), and
+    checked on the open descriptor, so what is read is what was checked.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        raise NotAFile(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if not stat.S_ISREG(mode):
+        raise NotAFile(f"it is {_kind(mode)}, not a regular file: only regular files are graded")
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    )
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise NotAFile(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped since the lstat
+            raise NotAFile(f"it is {_kind(info.st_mode)}, not a regular file: only regular files are graded")
+        if info.st_size > limit:
+            raise NotAFile(
+                f"it is {info.st_size / 2**20:.1f} MB, over the grader's limit of {limit / 2**20:g} MB"
+            )
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew since the fstat
+        raise NotAFile(f"it is over the grader's limit of {limit / 2**20:g} MB")
+    return data
 
 
 def read_notebook(path: Path) -> Any:
+    """The notebook at ``path`` (nbformat, version 4); NotAFile or ValueError when it is not one."""
     import nbformat
 
+    text = read_bytes(Path(path)).decode("utf-8")
     with warnings.catch_warnings():
         # nbformat warns about missing cell ids and the like: not the grader's business.
         warnings.simplefilter("ignore")
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(text, as_version=4)
     if not isinstance(nb.get("cells"), list):
         raise ValueError("it has no list of cells")
     return nb
@@ -46,7 +105,7 @@ def identify_lab(nb: Any) -> tuple[Lab | None, str]:
         key = entry.get("lab") if isinstance(entry, dict) else None
         if key in LABS:
             return LABS[key], where
-    defined = set(re.findall(r"^\s*(?:def|class)\s+(\w+)", code_of(nb), re.M))
+    defined = set(re.findall(r"^[ \t]*(?:def|class)[ \t]+(\w+)", code_of(nb), re.M))
     scores = {key: len(defined & {n for t in lab.tasks for n in t.functions}) for key, lab in LABS.items()}
     best = max(scores, key=lambda k: scores[k])
     if scores[best] >= 2 and list(scores.values()).count(scores[best]) == 1:
@@ -63,16 +122,17 @@ def checkpoints(nb: Any, lab: Lab) -> dict[str, bool]:
         for match in ANSWER.finditer(c.get("source", "")):
             # The answer ends where the next question, heading or answer begins (if a cell holds several).
             text = re.split(
-                r"^\s*(?:>|#)|\*\*Your answer to checkpoint", match.group(2), maxsplit=1, flags=re.M | re.I
+                r"^[ \t]*(?:>|#)|\*\*Your answer to checkpoint", match.group(2), maxsplit=1, flags=re.M | re.I
             )[0]
             words = re.findall(r"\w+", PLACEHOLDER.sub("", text))
-            answered[match.group(1)] = len(words) >= MIN_ANSWER_WORDS
+            if match.group(1) in answered:  # only the lab's own questions: an id is not the student's to add
+                answered[match.group(1)] = len(words) >= MIN_ANSWER_WORDS
     return answered
 
 
 def missing_todos(nb: Any, lab: Lab) -> list[str]:
     code = code_of(nb)
-    return [t.todo for t in lab.tasks if not re.search(rf"#\s*{t.todo}\b", code)]
+    return [t.todo for t in lab.tasks if not re.search(rf"#[ \t]*{t.todo}\b", code)]
 
 
 def cell_name(nb: Any, index: int) -> str:
@@ -105,4 +165,16 @@ def lab_named(name: str) -> Lab:
 
 
 def notebooks_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    """Every entry named ``*.ipynb`` under ``folder``, whatever it is, sorted; symlinks are not followed.
+
+    Not only regular files: a symlink, a FIFO or a folder named ``*.ipynb`` is listed too, so that the
+    grader reports it as what it is (:func:`read_bytes` refuses it) instead of passing it over in silence.
+    """
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
+        for name in filenames + dirnames:
+            if name.endswith(".ipynb"):
+                found.append(Path(dirpath) / name)
+        dirnames[:] = [d for d in dirnames if not d.endswith(".ipynb")]
+    return sorted(found)

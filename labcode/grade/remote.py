@@ -34,18 +34,24 @@ from typing import Any
 
 import numpy as np
 
-MAX_MESSAGE = 64 * 2**20  # bytes: a longer reply ends the student's process
+# Limits on what the student's process may send. The largest honest reply is a lab's Hessian or softmax, a few
+# hundred numbers (a few kB); the limits keep a hostile one from costing the grader more than ~100 MB of memory.
+MAX_MESSAGE = 4 * 2**20  # bytes of one reply: a longer one ends the student's process
+MAX_ELEMENTS = 2**18  # entries of one array (2 MB as float64)
+MAX_TOTAL = 256 * 2**20  # bytes of all the replies of one notebook: a notebook that sends more is stopped
 
 
 class SandboxGone(BaseException):  # noqa: N818 (not an error of the code that catches Exception)
     """The student's process died, sent garbage, or stopped answering: it must be started afresh.
 
-    A BaseException, so that a lab's check (which turns every Exception into a verdict) lets it through.
+    A BaseException, so that a lab's check (which turns every Exception into a verdict) lets it through. It is
+    the grader's own signal, raised here, never a student's exception passed on (see :func:`_exception`).
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
-        self.reason = reason  # "dead", "timeout" or "protocol"
+        self.reason = reason  # "dead", "timeout", "protocol" or "budget" (the notebook's time or bytes)
+        self.detail = detail  # what exactly, for the report
 
 
 class RemoteError(Exception):
@@ -64,24 +70,40 @@ _REMOTE_ERRORS: dict[str, type[RemoteError]] = {}
 _REMOTE_TYPES: dict[tuple[str, bool], type[Remote]] = {}
 
 
-def _exception(raised: Any) -> BaseException:
-    """The trusted exception standing for one raised in the student's process (its name and text only)."""
+# Builtin exceptions that steer control flow when raised, not only report an error: StopIteration ends the loop
+# that called the student's function (``map``, a generator), GeneratorExit, SystemExit and KeyboardInterrupt
+# end the grader. One raised in the student's process arrives as a RemoteError named after it instead.
+_CONTROL_FLOW = (StopIteration, StopAsyncIteration)
+
+
+def _exception(raised: Any) -> Exception:
+    """The trusted exception standing for one raised in the student's process (its name and text only).
+
+    Always an ``Exception`` that carries no control flow: a builtin error type (``ValueError``...) when the
+    name is one, else a :class:`RemoteError` subclass named after it ("SystemExit", "MyError").
+    """
     if not isinstance(raised, dict):
         return RemoteError("an exception")
-    name, message = str(raised.get("type", "Exception")), str(raised.get("message", ""))[:2000]
+    name, message = str(raised.get("type", "Exception"))[:200], str(raised.get("message", ""))[:2000]
     if name == "ReferenceUsed":
         return ReferenceUsed(message)
     kind = getattr(builtins, name, None)
-    if isinstance(kind, type) and issubclass(kind, Exception) and kind.__module__ == "builtins":
+    if (
+        isinstance(kind, type)
+        and issubclass(kind, Exception)
+        and not issubclass(kind, _CONTROL_FLOW)
+        and kind.__module__ == "builtins"
+    ):
         try:
             return kind(message)
         except Exception:  # noqa: BLE001 (UnicodeDecodeError and friends want more arguments)
             pass
-    if name == "SystemExit":
-        return SystemExit(message)
     safe = re.sub(r"\W", "_", name)[:80] or "Error"
     if safe not in _REMOTE_ERRORS:
-        _REMOTE_ERRORS[safe] = type(safe, (RemoteError,), {"__module__": "student"})
+        # Named like the student's exception, in module "builtins" so that its last line reads "SystemExit: bye"
+        # (as the same exception in-process would), never "student.SystemExit".
+        module = "builtins" if isinstance(getattr(builtins, safe, None), type) else "student"
+        _REMOTE_ERRORS[safe] = type(safe, (RemoteError,), {"__module__": module})
     return _REMOTE_ERRORS[safe](message)
 
 
@@ -227,10 +249,14 @@ def _remote_type(name: str, is_callable: bool) -> type[Remote]:
 class Channel:
     """The two pipes to the driver, with a deadline for the current request and the callbacks it may make."""
 
-    def __init__(self, read_fd: int, write_fd: int, on_gone: Callable[[], None]) -> None:
+    def __init__(self, read_fd: int, write_fd: int, on_gone: Callable[[], None], received: int = 0) -> None:
         self.read_fd, self.write_fd = read_fd, write_fd
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.received = (
+            received  # bytes read from the student's process (by the notebook's earlier processes too)
+        )
         self.deadline = math.inf
+        self.budget_deadline = math.inf  # the end of the notebook's wall-time budget (:mod:`running`)
         self.next_request = 0
         self.callbacks: dict[int, Callable[..., Any]] = {}
         self.references: list[tuple[str, str]] = []  # (the student's function, the reference it called)
@@ -253,7 +279,7 @@ class Channel:
             if obj.dtype.kind not in "biuf":
                 raise TypeError(f"the grader sends only real arrays, not dtype {obj.dtype}")
             buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(obj), allow_pickle=False)
+            np.save(buffer, obj, allow_pickle=False)  # (np.ascontiguousarray would make a 0-d array 1-d)
             return {"npy": base64.b64encode(buffer.getvalue()).decode("ascii")}
         if isinstance(obj, (list, tuple)):
             return {"list": [self.encode(item) for item in obj]}
@@ -289,6 +315,11 @@ class Channel:
                 or array.dtype.names is not None
             ):
                 raise SandboxGone("protocol")
+            if array.size > MAX_ELEMENTS:
+                raise SandboxGone(
+                    "protocol",
+                    f"an array of {array.size:,} entries (the grader takes at most {MAX_ELEMENTS:,})",
+                )
             return np.array(array, dtype=np.float64)
         if "str" in data:
             return str(data["str"])[:2000]
@@ -317,23 +348,26 @@ class Channel:
         except (BrokenPipeError, OSError):
             self._gone("dead")
 
-    def _gone(self, reason: str) -> None:
+    def _gone(self, reason: str, detail: str = "") -> None:
         self.on_gone()
-        raise SandboxGone(reason)
+        raise SandboxGone(reason, detail)
 
     def _wait(self, select_write: bool = False) -> None:
-        remaining = self.deadline - time.monotonic()
+        now = time.monotonic()
+        if now >= self.budget_deadline:
+            self._gone("budget", "time")
+        remaining = min(self.deadline, self.budget_deadline) - now
         if remaining <= 0:
             self._gone("timeout")
         fds = ([], [self.write_fd], []) if select_write else ([self.read_fd], [], [])
         ready = select.select(*fds, min(remaining, 3600))
         if not any(ready):
-            self._gone("timeout")
+            self._wait(select_write)  # past a deadline now: say which one
 
     def receive(self) -> dict[str, Any]:
-        while b"\n" not in self.buffer:
+        while (end := self.buffer.find(b"\n")) < 0:
             if len(self.buffer) > MAX_MESSAGE:
-                self._gone("protocol")
+                self._gone("protocol", f"a reply over {MAX_MESSAGE // 2**20} MB")
             self._wait()
             try:
                 chunk = os.read(self.read_fd, 1 << 20)
@@ -341,11 +375,17 @@ class Channel:
                 chunk = b""
             if not chunk:
                 self._gone("dead")
+            self.received += len(chunk)
+            if self.received > MAX_TOTAL:
+                self._gone("budget", "bytes")
             self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 1]
+        if len(line) > MAX_MESSAGE:
+            self._gone("protocol", f"a reply over {MAX_MESSAGE // 2**20} MB")
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # (RecursionError: JSON nested a million deep)
             self._gone("protocol")
         if not isinstance(message, dict):
             self._gone("protocol")

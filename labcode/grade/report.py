@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from labcode.grade.quoting import CSV_QUOTING, MAX_NAME, csv_cell, markdown, terminal
 from labcode.labs import Verdict
 
 __all__ = ["GradeReport", "TaskGrade", "write_csv"]
@@ -111,16 +112,20 @@ class GradeReport:
         return text + (f"; unanswered: {', '.join(missing)}" if missing else "")
 
     def to_text(self) -> str:
-        """The per-task table (task, points, verdict, hint), the total, and the notes."""
-        lines = [
-            f"{Path(self.path).name}{self._who()} · {self.lab_title or 'unknown lab'} · seed {self.seed}"
-        ]
+        """The per-task table (task, points, verdict, hint), the total, and the notes.
+
+        Every string is quoted for a terminal (:func:`labcode.grade.quoting.terminal`): a student's text
+        cannot move the cursor, colour the table or start a line of its own."""
+        name, who = terminal(Path(self.path).name, MAX_NAME), terminal(self._who(), MAX_NAME)
+        lines = [f"{name}{who} · {terminal(self.lab_title or 'unknown lab')} · seed {self.seed}"]
         if self.error:
-            lines.append(f"not graded: {self.error}")
+            lines.append(f"not graded: {terminal(self.error)}")
         rows = [("task", "points", "verdict", "hint")]
         for t in self.tasks:
             detail = " ".join(part for part in (t.message, f"Hint: {t.hint}" if t.hint else "") if part)
-            rows.append((t.title, f"{t.points}/{t.max_points}", t.status, detail))
+            rows.append(
+                (terminal(t.title), f"{t.points}/{t.max_points}", terminal(t.status), terminal(detail))
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for row in rows:
             lines.append(
@@ -129,44 +134,51 @@ class GradeReport:
         lines.append(f"total {self.points}/{self.max_points}")
         if self.checkpoints:
             lines.append(
-                f"checkpoint questions (answered in words, not graded automatically): {self._checkpoint_line()}"
+                "checkpoint questions (answered in words, not graded automatically): "
+                + terminal(self._checkpoint_line())
             )
-        lines += [f"note: {p}" for p in self.problems]
+        lines += [f"note: {terminal(p)}" for p in self.problems]
         return "\n".join(line.rstrip() for line in lines)
 
     def to_markdown(self) -> str:
-        """The same as :meth:`to_text`, as Markdown (for $GITHUB_STEP_SUMMARY)."""
+        """The same as :meth:`to_text`, as Markdown (for $GITHUB_STEP_SUMMARY).
 
-        def cell(text: str) -> str:
-            return text.replace("|", "\\|").replace("\n", " ")
-
+        Every string is quoted for Markdown (:func:`labcode.grade.quoting.markdown`): the only headings,
+        table rows, totals, links and HTML in the rendered page are the grader's own."""
         status = "passed" if self.passed else "not passed yet"
+        name, who = markdown(Path(self.path).name, MAX_NAME), markdown(self._who(), MAX_NAME)
         lines = [
-            f"### {cell(Path(self.path).name)}: {self.points}/{self.max_points} ({status})",
+            f"### {name}: {self.points}/{self.max_points} ({status})",
             "",
-            f"{cell(self.lab_title or 'unknown lab')}{cell(self._who())} · seed {self.seed}",
+            f"{markdown(self.lab_title or 'unknown lab')}{who} · seed {self.seed}",
             "",
         ]
         if self.error:
-            lines += [f"**Not graded:** {cell(self.error)}", ""]
+            lines += [f"**Not graded:** {markdown(self.error)}", ""]
         if self.tasks:
             lines += ["| task | points | verdict | hint |", "|---|---|---|---|"]
             for t in self.tasks:
                 mark = "✅" if t.solved else "·" if t.status == "not attempted" else "❌"
-                detail = cell(t.message) + (f"<br>*Hint:* {cell(t.hint)}" if t.hint else "")
+                detail = markdown(t.message) + (f"<br>*Hint:* {markdown(t.hint)}" if t.hint else "")
                 lines.append(
-                    f"| {cell(t.title)} | {t.points}/{t.max_points} | {mark} {t.status} | {detail} |"
+                    f"| {markdown(t.title)} | {t.points}/{t.max_points} | {mark} {markdown(t.status)} | {detail} |"
                 )
             lines += ["", f"**Total: {self.points}/{self.max_points}**"]
         if self.checkpoints:
-            lines += ["", f"Checkpoint questions (not graded automatically): {cell(self._checkpoint_line())}"]
+            lines += [
+                "",
+                f"Checkpoint questions (not graded automatically): {markdown(self._checkpoint_line())}",
+            ]
         if self.problems:
-            lines += ["", "Notes:", ""] + [f"- {cell(p)}" for p in self.problems]
+            lines += ["", "Notes:", ""] + [f"- {markdown(p)}" for p in self.problems]
         return "\n".join(lines) + "\n"
 
 
 def write_csv(reports: Sequence[GradeReport], path: str | Path) -> None:
-    """One row per notebook: student, lab, points, max_points, one column of points per task, and notes."""
+    """One row per notebook: student, lab, points, max_points, one column of points per task, and notes.
+
+    Text cells are quoted (:func:`labcode.grade.quoting.csv_cell`): none is a formula in a spreadsheet.
+    """
     task_columns: list[str] = []
     for report in reports:
         for t in report.tasks:
@@ -186,23 +198,22 @@ def write_csv(reports: Sequence[GradeReport], path: str | Path) -> None:
         "seed",
     ]
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
+        writer = csv.writer(handle, quoting=CSV_QUOTING)
+        writer.writerow([csv_cell(h) for h in header])
         for r in reports:
             points = {f"{r.lab}:{t.key}": t.points for t in r.tasks}
             answered = sum(r.checkpoints.values())
             notes = "; ".join(([r.error] if r.error else []) + r.problems)
-            writer.writerow(
-                [
-                    r.student,
-                    r.lab or "",
-                    r.points,
-                    r.max_points,
-                    int(r.passed),
-                    *(points.get(c, "") for c in task_columns),
-                    f"{answered}/{len(r.checkpoints)}" if r.checkpoints else "",
-                    notes,
-                    r.path,
-                    r.seed,
-                ]
-            )
+            row = [
+                r.student,
+                r.lab or "",
+                r.points,
+                r.max_points,
+                int(r.passed),
+                *(points.get(c, "") for c in task_columns),
+                f"{answered}/{len(r.checkpoints)}" if r.checkpoints else "",
+                notes,
+                r.path,
+                r.seed,
+            ]
+            writer.writerow([csv_cell(cell, 2000) for cell in row])

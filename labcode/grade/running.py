@@ -10,12 +10,13 @@ process re-runs the other cells and grades the remaining tasks.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from labcode.grade.notebook import cell_name
-from labcode.grade.remote import Remote, SandboxGone
+from labcode.grade.remote import MAX_TOTAL, Remote, SandboxGone
 from labcode.grade.sandbox import Limits, Sandbox
 from labcode.labs import Lab, Verdict
 
@@ -31,11 +32,18 @@ REFERENCE_HINT = (
 
 @dataclass
 class Run:
-    """What the runs of one notebook found, accumulated over fresh processes."""
+    """What the runs of one notebook found, accumulated over fresh processes.
+
+    ``deadline`` (time.monotonic) ends the notebook's wall-time budget, cells and tasks together, over all
+    its processes; ``received`` counts the bytes its processes sent (:data:`labcode.grade.remote.MAX_TOTAL`).
+    """
 
     skip: set[int] = field(default_factory=set)  # cells that ended a process
     problems: dict[int, str] = field(default_factory=dict)  # cell index -> what went wrong there
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    deadline: float = math.inf
+    received: int = 0
+    budget: float = math.inf  # seconds, for the report
 
 
 def _run_cell(sandbox: Sandbox, nb: Any, index: int, run: Run, timeout: float) -> None:
@@ -46,10 +54,13 @@ def _run_cell(sandbox: Sandbox, nb: Any, index: int, run: Run, timeout: float) -
             {"op": "run_cell", "source": nb.cells[index].get("source", ""), "timeout": timeout}, full=True
         )
     except SandboxGone as gone:
+        if gone.reason == "budget":
+            run.problems[index] = f"{cell_name(nb, index)} was running when {_budget_text(run, gone)}"
+            raise
         run.skip.add(index)
         what = {
             "timeout": f"ran longer than {timeout:g} s and could not be interrupted",
-            "protocol": "wrote to the grader's pipe",
+            "protocol": "wrote to the grader's pipe" + (f" ({gone.detail})" if gone.detail else ""),
         }.get(gone.reason, "stopped the notebook's process (os._exit? exit()? a crash?)")
         run.problems[index] = f"{cell_name(nb, index)} {what}; it was skipped"
         raise
@@ -110,11 +121,18 @@ def _grade_task(sandbox: Sandbox, run: Run, lab: Lab, key: str, seed: int, timeo
                 **base,
             )
         elif gone.reason == "protocol":
+            what = gone.detail or "something that is not an answer (a write to the grader's pipe?)"
             run.verdicts[key] = Verdict(
                 status="error",
-                message=f"while {names} ran, the notebook's process sent the grader something that is not an answer "
-                "(a reply over 64 MB, or a write to the grader's pipe?)",
-                hint="a function must return its result; the grader reads nothing else",
+                message=f"while {names} ran, the notebook's process sent the grader {what}",
+                hint="a function must return its result, a number or a small array; the grader reads nothing else",
+                **base,
+            )
+        elif gone.reason == "budget":
+            run.verdicts[key] = Verdict(
+                status="timeout",
+                message=f"{names} was being graded when {_budget_text(run, gone)}",
+                hint="the whole notebook must run in that time: look for cells or functions that sleep or loop",
                 **base,
             )
         else:
@@ -132,11 +150,21 @@ def _grade_task(sandbox: Sandbox, run: Run, lab: Lab, key: str, seed: int, timeo
     return verdict
 
 
+def _budget_text(run: Run, gone: SandboxGone) -> str:
+    """What ran out, for a report: the notebook's wall time or the bytes it may send."""
+    if gone.detail == "bytes":
+        return (
+            f"the notebook's process had sent the grader {MAX_TOTAL // 2**20} MB, its limit for the notebook"
+        )
+    return f"the notebook used up its {run.budget:g} s of wall time (all its cells and tasks together)"
+
+
 def _one_process(
     nb: Any, lab: Lab, seed: int, timeout: float, run: Run, *, isolate: bool, limits: Limits
 ) -> None:
     """One fresh student process: run the cells (but the skipped ones), then grade the ungraded tasks."""
-    sandbox = Sandbox(isolate=isolate, limits=limits)
+    sandbox = Sandbox(isolate=isolate, limits=limits, deadline=run.deadline)
+    sandbox.channel.received = run.received
     try:
         for index, cell in enumerate(nb.cells):
             if cell.get("cell_type") == "code" and index not in run.skip and cell.get("source", "").strip():
@@ -145,16 +173,36 @@ def _one_process(
             if task.key not in run.verdicts:
                 run.verdicts[task.key] = _grade_task(sandbox, run, lab, task.key, seed, timeout)
     finally:
+        run.received = sandbox.channel.received
         sandbox.close()
 
 
-def run_notebook(nb: Any, lab: Lab, seed: int, timeout: float, *, isolate: bool, limits: Limits) -> Run:
-    """Run ``nb`` and grade ``lab``'s tasks on it (see the module docstring); never raises for the notebook."""
-    run = Run()
+def run_notebook(
+    nb: Any, lab: Lab, seed: int, timeout: float, *, isolate: bool, limits: Limits, budget: float = math.inf
+) -> Run:
+    """Run ``nb`` and grade ``lab``'s tasks on it (see the module docstring); never raises for the notebook.
+
+    budget: seconds of wall time for the whole notebook, every cell and task and fresh process included;
+    when it runs out, the tasks not graded yet get the status "timeout" saying so.
+    """
+    run = Run(deadline=time.monotonic() + budget, budget=budget)
     for _ in range(MAX_STARTS):
         try:
             _one_process(nb, lab, seed, timeout, run, isolate=isolate, limits=limits)
             break
-        except SandboxGone:
-            continue
+        except SandboxGone as gone:
+            if gone.reason == "budget":
+                for task in lab.tasks:
+                    run.verdicts.setdefault(
+                        task.key,
+                        Verdict(
+                            task.key,
+                            task.label,
+                            "timeout",
+                            f"not graded: {_budget_text(run, gone)}",
+                            "the whole notebook must run in that time: look for cells that sleep or loop",
+                            seed=seed,
+                        ),
+                    )
+                break
     return run

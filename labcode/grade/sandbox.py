@@ -21,6 +21,7 @@ the student's code then runs with the grader's permissions.
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import shutil
@@ -171,7 +172,11 @@ def sandbox_problem() -> str | None:
 class Sandbox:
     """One student process: started, then talked to through :attr:`channel`, then killed (:meth:`close`)."""
 
-    def __init__(self, *, isolate: bool, limits: Limits, startup_timeout: float = 60) -> None:
+    def __init__(
+        self, *, isolate: bool, limits: Limits, startup_timeout: float = 60, deadline: float = math.inf
+    ) -> None:
+        """Start the driver (in bwrap when ``isolate``); ``deadline`` (time.monotonic) ends the notebook's
+        wall-time budget, which every request of :attr:`channel`, the start included, must meet."""
         self.limits = limits
         driver_reads, grader_writes = os.pipe()
         grader_reads, driver_writes = os.pipe()
@@ -219,11 +224,16 @@ class Sandbox:
         os.close(driver_reads)
         os.close(driver_writes)
         self.channel = Channel(grader_reads, grader_writes, self.kill)
+        self.channel.budget_deadline = deadline
         self._closed = False
         self.channel.deadline = time.monotonic() + startup_timeout
-        hello = self.channel.receive()
+        try:
+            hello = self.channel.receive()
+        except BaseException:
+            self.close()
+            raise
         if "hello" not in hello:
-            self.kill()
+            self.close()
             raise OSError("the student's process did not start")
 
     def kill(self) -> None:
