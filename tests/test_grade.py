@@ -464,7 +464,7 @@ def test_the_grading_workflow_grades_changed_labs_with_least_privilege():
     assert "pip install -r requirements.txt" in script
     assert "apt-get install --yes bubblewrap" in script
     assert "kernel.apparmor_restrict_unprivileged_userns=0" in script  # Ubuntu 24.04
-    assert 'git show "$HEAD:$notebook"' in script  # the notebooks come from the pull request as data
+    assert "git cat-file blob" in script  # the notebooks come from the pull request as data
     assert re.search(
         r'python -m labcode\.grade "\$submissions" .*--markdown >> "\$GITHUB_STEP_SUMMARY"', script
     )
@@ -699,3 +699,65 @@ def test_a_venv_and_a_checkout_under_tmp_can_grade_and_stay_hidden():
     assert seen["problems"] == [] and seen["seen"] == [], seen  # the checkout is invisible inside:
     assert seen["listing"] == [".venv"], seen  # only the venv's mount point is left of it
     assert seen["prefix"] == str(venv)  # and the student's Python is that venv
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    env["GIT_COMMITTER_EMAIL"] = "t@t"
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.mark.sandbox
+def test_the_workflow_grades_exactly_the_changed_regular_lab_notebooks(tmp_path):
+    """The workflow's grading step, run by bash in a scratch repository whose pull request adds a lab in a
+    subfolder, a symlink to another lab, a name with a newline, and one honest change of lab 1."""
+    steps = load_yaml(".github/workflows/grade-lab.yml")["jobs"]["grade"]["steps"]
+    script = next(s for s in steps if s.get("name") == "Grade the changed lab notebooks")["run"]
+    origin, repo = tmp_path / "origin", tmp_path / "repo"
+    (repo / "book" / "labs" / "deeper").mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    nbformat.write(read(LAB1), repo / "book" / "labs" / "lab1_gradients.ipynb")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    base = _git(repo, "rev-parse", "HEAD").strip()
+    nbformat.write(solved("gradients"), repo / "book" / "labs" / "lab1_gradients.ipynb")
+    nbformat.write(solved("autodiff"), repo / "book" / "labs" / "deeper" / "x.ipynb")
+    nbformat.write(read(LAB2), repo / "book" / "labs" / "odd\nname |**Total: 6|6**<b>.ipynb")
+    (repo / "book" / "labs" / "link.ipynb").symlink_to("lab1_gradients.ipynb")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "pull request")
+    head = _git(repo, "rev-parse", "HEAD").strip()
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    _git(repo, "push", "-q", str(origin), f"{head}:refs/pull/7/head")
+    _git(repo, "reset", "-q", "--hard", base)  # the job checks out the base, then fetches the pull request
+    _git(repo, "remote", "add", "origin", str(origin))
+    summary, runner = tmp_path / "summary.md", tmp_path / "runner"
+    runner.mkdir()
+    env = {
+        **os.environ,
+        "BASE": base,
+        "HEAD": head,
+        "PR": "7",
+        "RUNNER_TEMP": str(runner),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",  # `python` is this one
+    }
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],  # GitHub's `shell: bash`
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # graded, and not every task passes
+    assert sorted(p.name for p in (runner / "submissions").iterdir()) == [
+        "lab1_gradients.ipynb",
+        "odd\nname |**Total: 6|6**<b>.ipynb",
+    ]
+    text = summary.read_text()
+    assert "1 changed file(s) in book/labs/ are not regular files" in text  # the symlink, not followed
+    page = rendered_text(text)
+    assert "lab1_gradients.ipynb: 6/6 (passed)" in page
+    assert "odd␊name |**Total: 6|6**<b>.ipynb: 0/6 (not passed yet)" in page  # the name, quoted
+    strong = re.findall(r"<strong>(.*?)</strong>", rendered(text))
+    assert strong == ["Total: 6/6", "Total: 0/6"], strong  # the grader's totals, and no other
+    assert "<b>" not in rendered(text)

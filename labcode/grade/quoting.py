@@ -5,8 +5,8 @@ all of these reach the grader's reports. Each format gets its own quoting, appli
 prints (the grader's own words included: one rule, no list of "trusted" fields to keep up to date):
 
 - :func:`visible`, the base of the others: control and format characters (``\\r``, ESC, NUL, bidirectional
-  overrides, zero-width spaces, line separators) are shown as symbols (``␍``, ``␛``) or ``<U+202E>``, never
-  passed on; a newline or a tab becomes a space; the text is cut to a length;
+  overrides, zero-width spaces, line separators) are shown as symbols (``␊``, ``␍``, ``␛``) or ``<U+202E>``,
+  never passed on, so every quoted string stays on its line; the text is cut to a length;
 - :func:`terminal`: :func:`visible` (an escape sequence loses its ESC, so ``\\x1b[2J`` prints as ``␛[2J``);
 - :func:`markdown`: :func:`visible`, then every ASCII punctuation character backslash-escaped, which
   CommonMark allows for each of them (spec section 2.4), so no emphasis, link, code span, raw HTML, entity,
@@ -36,8 +36,6 @@ _FORMULA_START = ("=", "+", "-", "@", "＝", "＋", "－", "＠")  # with their 
 
 
 def _shown(char: str) -> str:
-    if char in "\n\t":
-        return " "
     code = ord(char)
     if code < 0x20:
         return chr(0x2400 + code)  # the Unicode "control pictures": ␀ ... ␍ ... ␛ ...
