@@ -28,6 +28,7 @@ Decisions a reader may want to know:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -92,8 +93,10 @@ def _design_matrix(X: Any) -> Array:
     return require_finite(X, "X")
 
 
-def _targets(y: Any, n: int) -> Array:
-    """``y`` as an (n,) float array, with the (n, 1) column singled out: it is the classic broadcasting bug."""
+def _targets(y: Any, n: int, rows: str = "X has n = {n} rows") -> Array:
+    """``y`` as an (n,) float array, with the (n, 1) column singled out: it is the classic broadcasting bug.
+
+    ``rows`` says where n comes from, in the caller's names ("X has n = 5 rows", "z has n = 5 entries")."""
     y = as_float_array(y, "y")
     if y.ndim == 2 and y.shape[1] == 1:
         raise ValueError(
@@ -104,7 +107,7 @@ def _targets(y: Any, n: int) -> Array:
     require_ndim(y, "y", 1, f"(n,) = ({n},)")
     if y.shape[0] != n:
         raise ValueError(
-            f"X has n = {n} rows but y has {y.shape[0]} entries; y must have shape (n,) = ({n},), "
+            f"{rows.format(n=n)} but y has {y.shape[0]} entries; y must have shape (n,) = ({n},), "
             f"got {shape_str(y.shape)}"
         )
     return require_finite(y, "y")
@@ -167,7 +170,7 @@ def _binary_logit_inputs(z: Any, y: Any) -> tuple[Array, Array]:
     z = require_finite(require_ndim(as_float_array(z, "z"), "z", 1, "(n,)"), "z")
     if z.shape[0] == 0:
         raise ValueError("z must have at least one entry (n >= 1) to average over, got shape (0,)")
-    return z, _soft_binary_labels(_targets(y, z.shape[0]))
+    return z, _soft_binary_labels(_targets(y, z.shape[0], "z has shape ({n},)"))
 
 
 def _multiclass_inputs(W: Any, X: Any, y: Any, b: Any) -> tuple[Array, Array, Array, Array | float]:
@@ -193,7 +196,7 @@ def _multiclass_logit_inputs(Z: Any, y: Any) -> tuple[Array, Array]:
             f"Z must have at least one row (n >= 1) to average over, got shape {shape_str(Z.shape)}"
         )
     Z = require_finite(Z, "Z")
-    return Z, _class_labels(_targets(y, Z.shape[0]), Z.shape[1])
+    return Z, _class_labels(_targets(y, Z.shape[0], "Z has n = {n} rows"), Z.shape[1])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -222,6 +225,8 @@ def _split(params: Any, weight: str) -> tuple[Any, Any]:
     if not tree.is_dict(params):
         return params, None
     tree.check_keys(params, (weight, "b"), "params")
+    if params["b"] is None:  # None means "no intercept" only as a missing key, never as a value
+        raise TypeError(f"params['b'] is None; give the intercept as a number, or pass {weight} alone")
     return params[weight], params["b"]
 
 
@@ -238,11 +243,24 @@ def _gradient(grad_w: Array, grad_b: Array, b: Any, weight: str) -> Any:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _mean_square(r: Array) -> float:
+    """mean(r^2), finite whenever the true value is: a residual of 1.5e154 squares to inf, so then the
+    residuals are scaled by their largest size m first, m^2 mean((r/m)^2) (only then: it costs a pass)."""
+    out = float(np.mean(r * r))
+    if math.isfinite(out):
+        return out
+    m = float(np.max(np.abs(r)))
+    if not math.isfinite(m):  # X @ w itself overflowed: the true residual is beyond the floats
+        return math.inf
+    with np.errstate(over="ignore"):
+        return (m * math.sqrt(float(np.mean((r / m) ** 2)))) ** 2 if m > 0 else 0.0
+
+
 def mse(w: Any, X: Any, y: Any) -> float:
     """Mean squared error L = mean((X @ w + b - y)^2); w (d,) or {"w": (d,), "b": ()}, X (n, d), y (n,)."""
     w, b = _split(w, "w")
     w, X, y, b0 = _linear_inputs(w, X, y, b)
-    return float(np.mean((X @ w + b0 - y) ** 2))
+    return _mean_square(X @ w + b0 - y)
 
 
 def mse_grad(w: Any, X: Any, y: Any) -> Any:
@@ -262,9 +280,29 @@ def mse_grad(w: Any, X: Any, y: Any) -> Any:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _logits(z: Array, what: str = "X @ w + b") -> Array:
+    """z, refused when it holds nan: finite X and w whose products overflow (+inf - inf) have no logit."""
+    total = z.sum()
+    if total != total:  # nan (one sum: cheaper than isnan on every entry)
+        i = int(np.argmax(np.isnan(z)))
+        raise ValueError(
+            f"{what} is nan at row {i}: the products of X[{i}] and the weights overflow (values near 1e308 "
+            f"of both signs); rescale X or the weights"
+        )
+    return z
+
+
 def _bce_from_logits(z: Array, y: Array) -> float:
     # -y log p - (1 - y) log(1 - p) = y softplus(-z) + (1 - y) softplus(z), as log p = -softplus(-z)
-    return float(np.mean(y * kernels.softplus(-z) + (1.0 - y) * kernels.softplus(z)))
+    out = float(np.mean(y * kernels.softplus(-z) + (1.0 - y) * kernels.softplus(z)))
+    if math.isfinite(out):
+        return out
+    # a logit of +-inf (X @ w overflowed) with a label of weight 0 there: 0 * inf is nan, the term is 0
+    with np.errstate(invalid="ignore"):
+        terms = np.where(y > 0, y * kernels.softplus(-z), 0.0) + np.where(
+            y < 1, (1.0 - y) * kernels.softplus(z), 0.0
+        )
+    return float(np.mean(terms))
 
 
 def _bce_residual(z: Array, y: Array) -> Array:
@@ -293,7 +331,7 @@ def bce(w: Any, X: Any, y: Any) -> float:
     {"w": (d,), "b": ()}, X (n, d)."""
     w, b = _split(w, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
-    return _bce_from_logits(X @ w + b0, y)
+    return _bce_from_logits(_logits(X @ w + b0), y)
 
 
 def bce_grad(w: Any, X: Any, y: Any) -> Any:
@@ -303,7 +341,7 @@ def bce_grad(w: Any, X: Any, y: Any) -> Any:
     """
     w, b = _split(w, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
-    r = _bce_residual(X @ w + b0, y)
+    r = _bce_residual(_logits(X @ w + b0), y)
     return _gradient(X.T @ r / X.shape[0], np.mean(r), b, "w")
 
 

@@ -43,6 +43,7 @@ import numpy as np
 from labcode import losses, tree
 from labcode._checks import (
     as_float_array,
+    float_array,
     require_choice,
     require_finite,
     require_int,
@@ -102,15 +103,25 @@ def _design(X: Any) -> Any:
     return require_finite(X, "X")
 
 
-def _params(params: Any, expected: dict[str, str], model: str) -> Mapping[str, Any]:
-    """Check that params is a dict with exactly the keys of ``expected`` (name -> shape in words)."""
+def _params(params: Any, expected: dict[str, str], model: str) -> dict[str, Any]:
+    """params checked to be a dict with exactly the keys of ``expected`` (name -> shape in words), each
+    value a finite real array (converted to float64 and named ``params['w']`` in messages); a Tensor or a
+    Dual (inside grad or jvp) is kept as it is, its numbers checked."""
     if not isinstance(params, Mapping):
         raise TypeError(
             f"params must be a dict {{{', '.join(f'{k!r}: {v}' for k, v in expected.items())}}} for {model}, "
             f"got {type(params).__name__}"
         )
     tree.check_keys(params, expected, f"params of {model}")
-    return params
+    checked = {}
+    for key, value in params.items():
+        label = f"params[{key!r}]"
+        if isinstance(value, ArrayOps):
+            require_finite(np.asarray(primal(value), dtype=np.float64), label)
+            checked[key] = value
+        else:
+            checked[key] = float_array(value, label, finite=True)
+    return checked
 
 
 def _shape(
@@ -184,7 +195,10 @@ def linear_loss(params: Params, X: Any, y: Any) -> Any:
     """Mean squared error mean((X @ w + b - y)^2); X (n, d), y (n,). Returns a scalar."""
     w, b, X = _linear_params(params, X)
     y = _real_targets(y, X.shape[0])
-    return ((X @ w + b - y) ** 2).mean()
+    out = ((X @ w + b - y) ** 2).mean()
+    if type(out) is np.float64 and not np.isfinite(out):  # a residual whose square overflows
+        return np.float64(losses._mean_square(X @ w + b - y))
+    return out
 
 
 def linear_grad(params: Params, X: Any, y: Any) -> Params:
@@ -226,7 +240,10 @@ def logistic_loss(params: Params, X: Any, y: Any) -> Any:
     w, b, X = _linear_params(params, X)
     y = _binary_targets(y, X.shape[0])
     z = X @ w + b
-    return (softplus(z) - y * z).mean()
+    out = (softplus(z) - y * z).mean()
+    if type(out) is np.float64 and not np.isfinite(out):  # a logit of +-inf: inf - inf, where the term is 0
+        return np.float64(losses._bce_from_logits(losses._logits(z), y))
+    return out
 
 
 def logistic_grad(params: Params, X: Any, y: Any) -> Params:
@@ -395,7 +412,7 @@ def mlp_grad(params: Params, X: Any, y: Any, *, activation: str = "tanh", loss: 
     require_choice(activation, "activation", ACTIVATIONS)
     require_choice(loss, "loss", MLP_LOSSES)
     params, X, k = _mlp_params(params, X)
-    p = {name: as_float_array(value, f"params[{name!r}]") for name, value in params.items()}
+    p = params  # float64 arrays, checked by _mlp_params
     n = X.shape[0]
     y = _mlp_targets(y, n, k, loss)
     Z1, h = _hidden(p, X, activation)

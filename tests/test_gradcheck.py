@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from error_facts import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -610,28 +611,59 @@ def test_nonfinite_loss_says_where():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "message"),
+    ("kwargs", "error", "facts"),
     [
-        ({"f": 3}, TypeError, "f must be a function, got int"),
-        ({"grad": None}, TypeError, "grad must be a function, got NoneType"),
-        ({"w": np.array([1.0, np.nan])}, ValueError, r"w must be finite, but w\[1\]"),
-        ({"w": {"w": np.ones(2), "b": np.inf}}, ValueError, r"w\['b'\] must be finite"),
-        ({"w": np.zeros(0)}, ValueError, r"w has no entries \(shape \(0,\)\)"),
-        ({"w": {}}, ValueError, "w is an empty dict"),
-        ({"w": {1: np.ones(2)}}, TypeError, "the keys of w must be parameter names"),
-        ({"w": "weights"}, TypeError, "w must be a number or an array of numbers, got str"),
-        ({"rtol": 0.0}, ValueError, "rtol must be a finite number > 0"),
-        ({"rtol": -1e-6}, ValueError, "rtol must be a finite number > 0"),
-        ({"h": 0}, ValueError, "h must be a finite number > 0"),
-        ({"max_coordinates": 0}, ValueError, "max_coordinates must be >= 1"),
-        ({"n_directions": True}, TypeError, "n_directions must be an integer, got bool"),
-        ({"seed": -1}, ValueError, "seed must be >= 0"),
+        ({"f": 3}, TypeError, ("f", "function", "int")),
+        ({"grad": None}, TypeError, ("grad", "function", "NoneType")),
+        ({"w": np.array([1.0, np.nan])}, ValueError, ("w", "finite", "w[1]", "nan")),
+        ({"w": {"w": np.ones(2), "b": np.inf}}, ValueError, ("w['b']", "finite", "inf")),
+        ({"w": np.zeros(0)}, ValueError, ("w", "no entries", "(0,)")),
+        ({"w": {}}, ValueError, ("w", "empty dict")),
+        ({"w": {1: np.ones(2)}}, TypeError, ("keys of w", "1")),
+        ({"w": "weights"}, TypeError, ("w", "str")),
+        ({"w": np.array([1.0, 2j])}, TypeError, ("w", "complex")),
+        ({"rtol": 0.0}, ValueError, ("rtol", "> 0", "0.0")),
+        ({"rtol": -1e-6}, ValueError, ("rtol", "> 0", "-1e-06")),
+        ({"rtol": 2.0}, ValueError, ("rtol", "< 1", "2.0")),
+        ({"rtol": "1e-6"}, TypeError, ("rtol", "'1e-6'", "str")),
+        ({"h": 0}, ValueError, ("h", "> 0", "0.0")),
+        ({"max_coordinates": 0}, ValueError, ("max_coordinates", ">= 1", "0")),
+        ({"n_directions": True}, TypeError, ("n_directions", "integer", "True")),
+        ({"seed": -1}, ValueError, ("seed", ">= 0", "-1")),
+        ({"seed": 1.5}, TypeError, ("seed", "integer", "1.5")),
     ],
 )
-def test_caller_mistakes_raise(kwargs, error, message):
+def test_caller_mistakes_raise(kwargs, error, facts):
     arguments = {"f": MSE, "grad": MSE_GRAD, "w": W_MSE, **kwargs}
-    with pytest.raises(error, match=message):
+    with raises_naming(error, *facts):
         check_gradient(arguments.pop("f"), arguments.pop("grad"), arguments.pop("w"), **arguments)
+
+
+@pytest.mark.parametrize("scale", [1e12, 1e14, 1e16, 1e20])
+def test_huge_w_is_inconclusive_rather_than_wrong(scale):
+    """sin(w) at |w| >= 1e12: the default steps (3e-6 |w|) skip over whole periods of sin, so the numerical
+    gradient is ~0; a right grad must not be called wrong, and a wrong one cannot be told from it either."""
+    w = np.array([0.3, -1.2, 0.8]) * scale
+
+    def f(v):
+        return float(np.sum(np.sin(v)))
+
+    for grad in (np.cos, lambda v: 2 * np.cos(v)):
+        result = check_gradient(f, grad, w)
+        assert not result.ok and result.kind == "noisy", (result.kind, result.diagnosis)
+        assert "inconclusive" in result.diagnosis and "h=" in result.diagnosis
+
+
+def test_large_w_with_a_resolvable_f_still_finds_the_factor():
+    """At |w| ~ 1e6 the adaptive steps resolve sin: a right grad passes and a factor of 2 is named."""
+    w = np.array([0.3, -1.2, 0.8]) * 1e6
+
+    def f(v):
+        return float(np.sum(np.sin(v)))
+
+    assert check_gradient(f, np.cos, w).ok
+    wrong = check_gradient(f, lambda v: 2 * np.cos(v), w)
+    assert wrong.kind == "factor" and wrong.factor == pytest.approx(2.0, rel=1e-6)
 
 
 def test_w_is_never_modified():

@@ -8,10 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode._checks import (
-    require_callable,
-    require_positive_step,
-)
+from labcode._checks import require_callable, require_int, require_positive, require_positive_step
 from labcode.gradcheck.diagnosis import (
     KINK_PROBES,
     MAX_NOISE_TOLERANCE,
@@ -26,13 +23,7 @@ from labcode.gradcheck.parameters import _analytic, _entries, _exception_text, _
 from labcode.gradcheck.probes import _adapted, _coordinate_probes, _direction_probes, _Evaluator, _Probes
 from labcode.gradcheck.result import SHOWN, GradCheckResult, _num, relative_error
 
-
-def _require_count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+LARGE_STEP = 1e-4  # the default step 3e-6 * max(1, |w_i|) exceeds this for |w_i| > 30
 
 
 def _rows(probes: _Probes, ok: bool) -> tuple[tuple[str, float, float], ...]:
@@ -70,7 +61,7 @@ def _checked_text(params: _Params, mode: str, n_directions: int, seed: int, max_
 
 def _adapted_note(step: float, size: float) -> str:
     """Why the numerical gradient needed numdiff's adaptive steps: steps too large, or noise in f."""
-    if step > 1e-4:  # the default step 3e-6 * max(1, |w_i|) reaches this only for |w_i| > 30
+    if step > LARGE_STEP:
         why = f"the default steps, up to {_num(step)}, are too large for how fast f changes at |w| up to {_num(size)}"
     else:
         why = "f seems to compute in a lower precision inside (float32?), which the steps 3e-6 amplify"
@@ -140,11 +131,12 @@ def check_gradient(
     """
     require_callable(f, "f")
     require_callable(grad, "grad")
-    rtol = None if rtol is None else require_positive_step(rtol, "rtol")
+    if rtol is not None:  # relative errors lie in [0, 2]: a tolerance of 1 or more passes any grad
+        rtol = require_positive(rtol, "rtol", below=1.0, why="a relative error of 1 means nothing agrees")
     h = None if h is None else require_positive_step(h, "h")
-    seed = _require_count(seed, "seed", 0)
-    max_coordinates = _require_count(max_coordinates, "max_coordinates", 1)
-    n_directions = _require_count(n_directions, "n_directions", 1)
+    seed = require_int(seed, "seed", minimum=0)
+    max_coordinates = require_int(max_coordinates, "max_coordinates", minimum=1)
+    n_directions = require_int(n_directions, "n_directions", minimum=1)
     params = _Params(w)
     fx = _Evaluator(f, params)
     mode = "coordinates" if params.x.size <= max_coordinates else "directions"
@@ -188,11 +180,16 @@ def check_gradient(
     scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
     noise = float(probes.noise / scale) if scale > 0 else 0.0
     cause, notes = "rounding", ""
-    if h is None and not f_low and scale > 0 and NOISE_MULTIPLE * noise > tolerance:
+    # Steps this large (|w_i| > 30) may skip over f's changes altogether: sin(w) at |w| = 1e12 has a step
+    # of 3e6, over which the central difference averages the slope to ~0 at h and 2h alike, so the two
+    # agree and the gap shows nothing. A disagreement there is differenced again, as below.
+    largest_step = float(np.max(probes.steps))
+    unsure = h is None and largest_step > LARGE_STEP and relative_error(a, n) > tolerance
+    if h is None and not f_low and scale > 0 and (NOISE_MULTIPLE * noise > tolerance or unsure):
         # The gap between steps h and 2h is far above f's rounding: the default step is too large for f
         # (truncation, as for sin(w) at |w| = 1e6), or f is noisy. numdiff's adaptive steps tell which.
         rounding_noise = float(np.max(rounding / probes.steps)) / scale
-        if noise > NOISE_MULTIPLE * rounding_noise:
+        if noise > NOISE_MULTIPLE * rounding_noise or unsure:
             adapted = _adapted(fx, params, probes, mode)
             if adapted is None:
                 cause = "truncation"
@@ -228,6 +225,17 @@ def check_gradient(
         factor, wrong_parts = None, ()
     else:
         kind, diagnosis, factor, wrong_parts = _diagnose(probes, params, fx, tolerance, scale, mode)
+        if kind in ("wrong", "partial") and unsure:
+            # no clean pattern (factor, sign, zero, transpose), and steps that may skip over f's changes:
+            # the numerical side cannot be trusted, so neither verdict can be given
+            kind, factor, wrong_parts = "noisy", None, ()
+            diagnosis = (
+                f"cannot check grad: the check is inconclusive. The default steps reach {_num(largest_step)} "
+                f"(they grow with |w|, which reaches {_num(float(np.max(np.abs(params.x))))}), far larger than "
+                "the scale on which f may change; numdiff's adaptive steps, tried there, cannot vouch for their "
+                "value either (compared with them: " + diagnosis + "). Check grad at a w of "
+                "moderate size, or pass a step h= suited to f"
+            )
         if grad_low:
             notes += (
                 "; note: grad returns float32, good to ~7 significant digits only: if the pattern above does "
