@@ -97,6 +97,8 @@ def check_keys(got: Mapping[str, Any], expected: Iterable[str], name: str) -> No
     The message names ``name``, both key lists, and what is missing and unexpected.
     """
     expected = list(expected)
+    if not isinstance(got, Mapping):  # a string's characters or a list's items are no keys
+        raise TypeError(f"{name} must be a dict with keys {expected}, got {type(got).__name__}")
     mismatch = key_mismatch(got, expected)
     if mismatch:
         raise ValueError(f"{name} has keys {list(got)}, expected {expected}: {mismatch}")
@@ -117,6 +119,14 @@ def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     """
     for i, other in enumerate(rest):
         _same_form(tree, other, f"tree_map's tree {i + 2}")
+        pairs = [(tree[k], other[k], f"[{k!r}]") for k in tree] if is_dict(tree) else [(tree, other, "")]
+        for leaf, other_leaf, label in pairs:
+            if np.shape(leaf) != np.shape(other_leaf):  # numpy would broadcast them, pairing wrong entries
+                raise ValueError(
+                    f"tree_map's tree {i + 2} has {'leaf ' + label if label else 'an array'} of shape "
+                    f"{shape_str(np.shape(other_leaf))}, but tree 1's has shape {shape_str(np.shape(leaf))}; "
+                    "the trees must match leaf by leaf"
+                )
     if is_dict(tree):
         return {k: fn(v, *(other[k] for other in rest)) for k, v in tree.items()}
     return fn(tree, *rest)
@@ -160,13 +170,35 @@ class TreeDef:
     def _build(self, parts: list[Any]) -> Any:
         return parts[0] if self.keys is None else dict(zip(self.keys, parts, strict=True))
 
+    def describe(self) -> str:
+        """The form in words: ``one array of shape (3,)`` or ``{'W': (2, 3), 'b': (3,)}``."""
+        if self.keys is None:
+            return f"one array of shape {shape_str(self.shapes[0])}"
+        return (
+            "{"
+            + ", ".join(f"{k!r}: {shape_str(s)}" for k, s in zip(self.keys, self.shapes, strict=True))
+            + "}"
+        )
+
+    def _flat(self, x: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+        x = np.asarray(x)
+        if x.shape != shape:  # a longer x would be cut silently, a shorter one fail inside reshape
+            raise ValueError(
+                f"{name} has shape {shape_str(x.shape)}, expected {shape_str(shape)}: D = {self.size} entries, those "
+                f"of {self.describe()}"
+            )
+        return x
+
     def unravel(self, x: np.ndarray) -> Any:
         """x: (D,) -> the tree (fresh arrays, so the caller may modify them)."""
+        x = self._flat(x, (self.size,), "x")
         return self._build([x[self._slice(p)].reshape(s).copy() for p, s in enumerate(self.shapes)])
 
     def unravel_stack(self, xs: np.ndarray) -> Any:
         """xs: (n, D), n flat vectors -> (n, *shape) for one array, or a dict of such arrays."""
-        n = xs.shape[0]
+        xs = np.asarray(xs)
+        n = xs.shape[0] if xs.ndim == 2 else 0
+        xs = self._flat(xs, (n, self.size), "xs")
         return self._build([xs[:, self._slice(p)].reshape(n, *s) for p, s in enumerate(self.shapes)])
 
     def ravel_like(self, tree: Any, name: str) -> np.ndarray:

@@ -312,3 +312,49 @@ def test_bad_arguments_are_named(opt, kwargs, error, facts):
 def test_bad_batches_and_schedules_are_named(make, error, facts):
     with raises_naming(error, *facts):
         make()
+
+
+def _quadratic_grad(w):
+    return np.array([1.0, 4.0]) * w - 1.0
+
+
+@pytest.mark.parametrize(
+    ("run", "facts"),
+    [
+        (
+            lambda g, w: optim.momentum(g, w, lr=0.1, nesterov="False"),
+            ("nesterov", "'False'", "True or False"),
+        ),
+        (lambda g, w: optim.sgd(g, w, lr=0.1, momentum=0.9, nesterov=1), ("nesterov", "1", "int")),
+        (lambda g, w: optim.adam(g, w, lr=0.1, bias_correction="yes"), ("bias_correction", "'yes'")),
+        (lambda g, w: Minibatches(4, 2, shuffle="no"), ("shuffle", "'no'")),
+    ],
+)
+def test_flags_must_be_true_or_false(run, facts):
+    """The string "False" is truthy: a flag that accepted it would run Nesterov when told not to."""
+    with raises_naming(TypeError, *facts):
+        run(_quadratic_grad, np.zeros(2))
+
+
+@pytest.mark.parametrize("value", [-0.1, math.nan, math.inf])
+@pytest.mark.parametrize("which", ["sgd", "rmsprop", "adam", "call", "values"])
+def test_a_schedule_that_returns_no_learning_rate_is_refused(value, which):
+    """A negative rate would climb the loss, a nan end the run as 'diverged' with no word of why."""
+    schedule = optim.Schedule("broken", lambda t: value)
+    with raises_naming(ValueError, "lr(0)", repr(value)):
+        if which == "call":
+            schedule(0)
+        elif which == "values":
+            schedule.values(3)
+        else:
+            getattr(optim, which)(_quadratic_grad, np.zeros(2), lr=schedule, steps=3)
+
+
+def test_a_schedule_needs_a_function_of_t():
+    with raises_naming(TypeError, "rate", "int"):
+        optim.Schedule("x", 5)
+
+
+def test_batches_need_a_grad_that_takes_the_indices():
+    with raises_naming(TypeError, "grad(w, idx)", "_quadratic_grad(w)"):
+        optim.sgd(_quadratic_grad, np.zeros(2), lr=0.1, steps=2, batches=Minibatches(4, 2))

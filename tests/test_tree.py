@@ -135,3 +135,24 @@ def test_label_names_each_entry_of_the_flat_vector():
     assert treedef1.label(2) == "w[2]"
     with raises_naming(IndexError, "9"):
         treedef.label(9)
+
+
+def test_tree_map_refuses_leaves_numpy_would_broadcast():
+    with raises_naming(ValueError, "tree 2", "['W']", "(3,)", "(2, 3)"):
+        tree.tree_map(np.add, {"W": np.ones((2, 3)), "b": np.ones(3)}, {"W": np.ones(3), "b": np.ones(3)})
+    with raises_naming(ValueError, "tree 2", "(2,)", "(3,)"):
+        tree.tree_map(np.add, np.ones(3), np.ones(2))
+
+
+@pytest.mark.parametrize("length", [8, 10])
+def test_unravel_refuses_a_vector_of_another_length(length):
+    _, treedef = tree.ravel({"W": np.ones((2, 3)), "b": np.ones(3)})
+    with raises_naming(ValueError, "x", f"({length},)", "(9,)", "'W': (2, 3)"):
+        treedef.unravel(np.zeros(length))
+    with raises_naming(ValueError, "xs", f"(4, {length})", "(4, 9)"):
+        treedef.unravel_stack(np.zeros((4, length)))
+
+
+def test_check_keys_refuses_what_is_not_a_dict():
+    with raises_naming(TypeError, "params", "str", "['w', 'b']"):
+        tree.check_keys("wb", ("w", "b"), "params")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labcode._checks import require_int
+from labcode._checks import require_flag, require_int
 
 __all__ = ["Minibatches"]
 
@@ -43,8 +43,7 @@ class Minibatches:
             raise ValueError(f"batch_size must be at most n_samples = {n}, got {size}")
         require_int(self.seed, "seed", minimum=0)
         for flag in ("shuffle", "replace"):
-            if not isinstance(getattr(self, flag), (bool, np.bool_)):
-                raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+            require_flag(getattr(self, flag), flag)
         if self.replace and not self.shuffle:
             raise ValueError("replace=True draws random batches; it cannot be combined with shuffle=False")
 

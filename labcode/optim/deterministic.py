@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from labcode._checks import as_float_array, require_callable, require_int, require_positive, shape_str
+from labcode._checks import (
+    as_float_array,
+    require_callable,
+    require_flag,
+    require_int,
+    require_positive,
+    shape_str,
+)
 from labcode.optim._run import OptimResult, _require_beta, _Run
 
 
@@ -68,6 +75,7 @@ def momentum(
     """
     lr = require_positive(lr, "lr")
     beta = _require_beta(beta)
+    nesterov = require_flag(nesterov, "nesterov")
     steps = require_int(steps, "steps", minimum=0)
     tol = None if tol is None else require_positive(tol, "tol", or_zero=True)
     run = _Run(grad, w0, f, tol, steps)

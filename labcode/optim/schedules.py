@@ -38,17 +38,28 @@ class Schedule:
     name: str
     rate: Callable[[int], float]
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string describing the schedule, got {type(self.name).__name__}")
+        require_callable(self.rate, "rate")
+
     def __call__(self, t: int) -> float:
         t = require_int(t, "t", minimum=0)
-        return float(self.rate(t))
+        return _rate_value(self.rate(t), t)
 
     def values(self, steps: int) -> np.ndarray:
         """``lr(t)`` for the updates t = 0, ..., steps - 1 of a run of ``steps`` updates: ``(steps,)``."""
         steps = require_int(steps, "steps", minimum=0)
-        return np.array([self.rate(t) for t in range(steps)], dtype=float)
+        return np.array([_rate_value(self.rate(t), t) for t in range(steps)], dtype=float)
 
     def __repr__(self) -> str:
         return self.name
+
+
+def _rate_value(value: Any, t: int) -> float:
+    """A schedule's value at update t: a finite number >= 0. A negative rate would climb the loss
+    (gradient ascent) and a nan would end the run as 'diverged' with no word of why."""
+    return require_positive(value, f"lr({t}), the learning rate of update {t},", or_zero=True)
 
 
 def _base(base: Any, name: str) -> Schedule:
@@ -112,9 +123,10 @@ def learning_rate(lr: Any) -> Callable[[int], float]:
     """The optimizers' ``lr`` argument as a function of the update t: a number > 0 or a :class:`Schedule`
     (or any function of t whose values are finite and >= 0)."""
     if isinstance(lr, Schedule):
-        return lr.rate
+        rate = lr.rate
+        return lambda t: _rate_value(rate(t), t)
     if callable(lr) and not isinstance(lr, (int, float, np.number)):
         require_callable(lr, "lr")
-        return lambda t: require_positive(lr(t), f"lr({t})", or_zero=True)
+        return lambda t: _rate_value(lr(t), t)
     value = require_positive(lr, "lr")
     return lambda t: value

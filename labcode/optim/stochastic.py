@@ -18,17 +18,35 @@ iterate's gradient is recorded too).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from labcode._checks import require_callable, require_int, require_positive
+from labcode._checks import require_callable, require_flag, require_int, require_positive
 from labcode.optim._run import OptimResult, _require_beta, _Run
 from labcode.optim.batches import Minibatches
 from labcode.optim.schedules import Schedule, learning_rate
 
 __all__ = ["adam", "adamw", "rmsprop", "sgd"]
+
+
+def _takes_indices(grad: Callable[..., Any]) -> None:
+    """Refuse, before the run, a grad that cannot be called as ``grad(w, idx)`` (what batches= does)."""
+    try:
+        signature = inspect.signature(grad)
+    except (TypeError, ValueError):  # a builtin or extension without a signature: let the call tell
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        name = getattr(grad, "__name__", type(grad).__name__)
+        raise TypeError(
+            f"with batches=, grad is called as grad(w, idx), idx the (B,) indices of the examples drawn "
+            f"for the update, but {name}{signature} takes no idx: give grad a second parameter and return "
+            f"the gradient of the loss averaged over X[idx], or leave batches=None for full gradients"
+        ) from None
 
 
 def _start(
@@ -57,6 +75,7 @@ def _start(
                 "tol needs the full gradient, but with batches grad_norms records mini-batch gradients, "
                 "whose norm need not vanish at the minimum; leave tol=None and watch the loss f"
             )
+        _takes_indices(grad)
         stream = batches.stream()
         full_grad = grad
 
@@ -93,8 +112,7 @@ def sgd(
     """
     run, rate, options = _start(grad, w0, lr=lr, steps=steps, f=f, tol=tol, batches=batches)
     beta = _require_beta(momentum, "momentum")
-    if not isinstance(nesterov, (bool, np.bool_)):
-        raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+    nesterov = require_flag(nesterov, "nesterov")
     if nesterov and beta == 0:
         raise ValueError(
             "nesterov=True needs momentum > 0 (with momentum = 0 there is nothing to look ahead with)"
@@ -176,8 +194,7 @@ def adam(
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     beta1, beta2 = _require_beta(betas[0], "betas[0]"), _require_beta(betas[1], "betas[1]")
     eps = require_positive(eps, "eps")
-    if not isinstance(bias_correction, (bool, np.bool_)):
-        raise TypeError(f"bias_correction must be True or False, got {bias_correction!r}")
+    bias_correction = require_flag(bias_correction, "bias_correction")
     m, v = np.zeros_like(run.x0), np.zeros_like(run.x0)
 
     def update(x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
