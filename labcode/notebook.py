@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from labcode._checks import as_float_array, real_scalar
 from labcode.gradcheck import relative_error
 from labcode.plots import use_book_figure_output, use_book_style
 
@@ -25,7 +26,10 @@ def shown_value(value: float, fmt: str) -> float:
     Parsing the shown text back (not ``round``) gives the shortest float for those digits, so its ``repr``
     carries no more digits than the reader sees.
     """
-    text = format(float(value), fmt).replace(",", "").replace("_", "").strip()
+    value = real_scalar(value, "value")
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format spec such as '.4f', got {type(fmt).__name__}")
+    text = format(value, fmt).replace(",", "").replace("_", "").strip()
     if text.endswith("%"):
         return float(Decimal(text[:-1]) / 100)
     try:
@@ -40,10 +44,12 @@ def decade(value: float) -> str:
     For a quantity at the level of round-off (a float32 error, a residual near 1e-16), whose digits differ from
     CPU to CPU while its size does not: glue ``decade(err)`` and the prose quotes a bracket, not noise.
     """
-    magnitude = abs(float(value))
-    if not np.isfinite(magnitude) or magnitude == 0:
+    magnitude = abs(real_scalar(value, "value"))
+    if magnitude == 0:
         raise ValueError(f"value must be finite and non-zero, got {value!r}")
-    low = int(np.floor(np.log10(magnitude)))
+    # the exponent of the leading digit of the float's exact decimal value: log10 rounds, and gives 3 for
+    # 999.9999999999999 (whose bracket is 1e2..1e3)
+    low = Decimal(magnitude).adjusted()
     return f"between 1e{low} and 1e{low + 1}"
 
 
@@ -55,7 +61,8 @@ def agreement(a: Any, b: Any) -> str:
     JAX array). The relative error is :func:`labcode.gradcheck.relative_error`; its digits at rounding level
     vary between CPUs, so only a difference beyond 1e-8 is printed with its size.
     """
-    rel = relative_error(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    # real numbers only: np.asarray(a, dtype=float64) would drop an imaginary part (5j) with just a warning
+    rel = relative_error(as_float_array(a, "a"), as_float_array(b, "b"))
     if rel <= 1e-14:
         return "equal up to rounding (rel. error <= 1e-14)"
     if rel <= 1e-8:

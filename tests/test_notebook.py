@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import matplotlib
@@ -110,3 +111,42 @@ def test_agreement_takes_anything_numpy_can_convert_and_refuses_mismatched_shape
     assert notebook.agreement(ArrayLike(), [1.0, 2.0]).startswith("equal")
     with raises_naming(ValueError, "(2, 1)", "(2,)"):
         notebook.agreement(np.ones((2, 1)), np.ones(2))
+
+
+@pytest.mark.parametrize(
+    ("value", "bracket"),
+    [
+        (999.9999999999999, "between 1e2 and 1e3"),  # log10 rounds it to 3.0
+        (0.09999999999999999, "between 1e-2 and 1e-1"),
+        (1000.0, "between 1e3 and 1e4"),
+        (-0.048, "between 1e-2 and 1e-1"),
+        (5e-324, "between 1e-324 and 1e-323"),
+        (np.float32(2.5), "between 1e0 and 1e1"),
+    ],
+)
+def test_decade_brackets_the_exact_value(value, bracket):
+    assert notebook.decade(value) == bracket
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "facts"),
+    [
+        ("1", TypeError, ("value", "str")),
+        (None, TypeError, ("value", "NoneType")),
+        (0.0, ValueError, ("value", "0.0")),
+        (math.nan, ValueError, ("value", "nan")),
+        (np.ones(2), ValueError, ("value", "(2,)")),
+    ],
+)
+def test_decade_refuses_what_has_no_bracket(value, error, facts):
+    with raises_naming(error, *facts):
+        notebook.decade(value)
+
+
+def test_agreement_refuses_complex_numbers():
+    """np.asarray(a + 5j, dtype=float64) would drop the imaginary part and call them equal."""
+    a = np.array([1.0, 2.0])
+    with raises_naming(TypeError, "b", "complex"):
+        notebook.agreement(a, a + 5j)
+    with raises_naming(TypeError, "a", "complex"):
+        notebook.agreement(a + 5j, a)
