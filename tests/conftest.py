@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +26,44 @@ settings.register_profile("random", derandomize=False, deadline=None, print_blob
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Test tiers (the markers are registered in pyproject.toml): what a whole module needs beyond labcode's own
+# dependencies. `make check` deselects them all. Modules that mix tiers mark their tests themselves.
+MODULE_MARKERS = {
+    "test_book.py": ("build",),
+    "test_site_links.py": ("build",),
+    "test_site.py": ("build", "browser"),
+    "test_site_navigation.py": ("build", "browser"),
+    "test_site_lighthouse.py": ("build", "browser"),
+    "test_site_launch.py": ("notebooks", "doors", "slow"),
+    "test_portability.py": ("notebooks", "slow"),
+    "test_optim_torch.py": ("frameworks",),
+    "test_doors.py": ("doors", "slow"),
+}
+FRAMEWORKS_NOTEBOOKS = ("12_pytorch_jax.ipynb",)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A module whose every test the -m expression deselects is not even imported (the fast tier never imports
+    torch or Playwright). pytest applies -m only after collection, so it evaluates the same expression here."""
+    from _pytest.mark.expression import Expression  # pytest's own -m parser (stable since pytest 6)
+
+    markers = MODULE_MARKERS.get(collection_path.name)
+    expression = config.getoption("markexpr")
+    if not markers or not expression:
+        return None
+    return not Expression.compile(expression).evaluate(lambda name: name in markers) or None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        markers = MODULE_MARKERS.get(item.path.name, ())
+        if item.path.suffix == ".ipynb":  # nbval's cells
+            markers = (
+                ("notebooks", "frameworks") if item.path.name in FRAMEWORKS_NOTEBOOKS else ("notebooks",)
+            )
+        for name in markers:
+            item.add_marker(name)
 
 
 def load_yaml(name: str) -> dict:
@@ -56,6 +96,89 @@ def pinned_lines(path: Path) -> list[str]:
     """The requirement lines of a requirements file (``name==version``), without comments and ``-e .``."""
     lines = (ln.split("#")[0].strip() for ln in path.read_text().splitlines())
     return [ln for ln in lines if ln and not ln.startswith("-")]
+
+
+def copy_checkout(target: Path) -> Path:
+    """The repository as a fresh clone would have it, in ``target``: the tracked files and the new ones git does
+    not ignore (so that uncommitted work is tested too), without .venv, _build or node_modules."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():  # a tracked file deleted in the work tree is not in the clone either
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+def supported_pythons() -> list[str]:
+    """The Pythons the course supports, oldest first ("3.11", ...), from the Makefile's PYTHON_MIN and PYTHON_MAX
+    (the README, pyproject.toml and .binder/runtime.txt agree with them: tests/test_repository.py)."""
+    makefile = (ROOT / "Makefile").read_text()
+    low, high = (
+        int(re.search(rf"^PYTHON_{k} := 3\.(\d+)$", makefile, re.M).group(1)) for k in ("MIN", "MAX")
+    )
+    return [f"3.{minor}" for minor in range(low, high + 1)]
+
+
+def python_version(python: str | Path) -> str:
+    """The full version of an interpreter ("3.12.1")."""
+    code = "import platform; print(platform.python_version())"
+    return subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def pythons_on_machine() -> dict[str, Path]:
+    """Every distinct interpreter of a supported minor version here, by full version: pyenv's, those on PATH
+    (``python3.12``; actions/setup-python puts them there on GitHub) and the system's /usr/bin/python3."""
+    candidates = [Path("/usr/bin/python3")]
+    for minor in supported_pythons():
+        candidates += sorted(Path.home().glob(f".pyenv/versions/{minor}.*/bin/python{minor}"))
+        on_path = shutil.which(f"python{minor}")
+        candidates += (
+            [Path(on_path)] if on_path and "/.pyenv/shims/" not in on_path else []
+        )  # shims need a pyenv version
+    found: dict[str, Path] = {}
+    seen: set[Path] = set()
+    for python in candidates:
+        if python.exists() and python.resolve() not in seen:
+            seen.add(python.resolve())
+            version = python_version(python)
+            if ".".join(version.split(".")[:2]) in supported_pythons():
+                found.setdefault(version, python)
+    return found
+
+
+def run(cmd: list[str], env: dict[str, str], cwd: Path, what: str) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(
+            f"{what} failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-6000:]}", pytrace=False
+        )
+    return proc.stdout
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """The environment a fresh machine would give: no outer venv, Jupyter and matplotlib state kept in ``home``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME") and not k.startswith("PYTEST_")
+    }
+    env.update(
+        JUPYTER_DATA_DIR=str(home / "jupyter-data"),
+        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"),
+        JUPYTER_PATH="",
+        IPYTHONDIR=str(home / "ipython"),
+        MPLCONFIGDIR=str(home / "matplotlib"),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    return env
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

@@ -117,6 +117,7 @@ def test_the_frameworks_cell_installs_exactly_the_pinned_versions(frameworks_tre
             )
 
 
+@pytest.mark.frameworks
 def test_the_frameworks_pins_are_complete():
     """Every package torch and JAX need (as installed here) is pinned, in requirements.txt or
     requirements-frameworks.txt, at the version installed: `make test` runs what the pins say."""
