@@ -10,7 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, all_notebooks, load_yaml, read_notebook, toc_files, toc_notebooks
+import yaml
+from conftest import (
+    ROOT,
+    all_notebooks,
+    load_yaml,
+    read_notebook,
+    supported_pythons,
+    toc_files,
+    toc_notebooks,
+)
 
 CHAPTERS = toc_notebooks()
 
@@ -121,29 +130,56 @@ def test_notebook_is_stored_executed_and_clean(path):
 
 
 def test_requirements_are_pinned():
-    lines = [
-        ln.strip()
-        for ln in (ROOT / "requirements.txt").read_text().splitlines()
-        if ln.strip() and not ln.startswith("#")
-    ]
+    """requirements.txt: `-e .` first, then one exact pin per package (or one per side of a Python-version line,
+    where a package dropped a Python the course supports), as `make lock` writes it."""
+    from packaging.requirements import Requirement
+
+    lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
     assert lines[0] == "-e .", (
         "Binder (repo2docker) installs requirements.txt; its '-e .' makes labcode importable"
     )
+    pins: dict[str, list] = {}
     for line in lines[1:]:
-        assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.+!-]+", line), f"not an exact pin: {line}"
-    pins = dict(line.split("==") for line in lines[1:])
-    pins = {k.lower().replace("_", "-"): v for k, v in pins.items()}
-    assert int(pins["jupyter-book"].split(".")[0]) == 1, "Jupyter Book 2 is a different tool"
-    assert pins["sphinx"].startswith("7."), pins["sphinx"]
-    for tool in ("pytest", "nbval", "hypothesis", "ruff", "myst-nb", "sphinx-book-theme", "numpy"):
+        req = Requirement(line)
+        (spec,) = req.specifier
+        assert spec.operator == "==" and "*" not in spec.version, f"not an exact pin: {line}"
+        pins.setdefault(req.name.lower().replace("_", "-"), []).append((spec.version, req.marker))
+    for name, versions in pins.items():
+        if len(versions) > 1:
+            assert all(m is not None and "python" in str(m) for _, m in versions), (
+                f"{name} pinned twice: {versions}"
+            )
+    assert int(pins["jupyter-book"][0][0].split(".")[0]) == 1, "Jupyter Book 2 is a different tool"
+    assert pins["sphinx"][0][0].startswith("7."), pins["sphinx"]
+    for tool in ("pytest", "nbval", "hypothesis", "ruff", "myst-nb", "sphinx-book-theme", "numpy", "uv"):
         assert tool in pins, f"{tool} is not pinned in requirements.txt"
-    assert not (ROOT / "binder").exists(), "a binder/ folder would make repo2docker ignore requirements.txt"
+    assert not (ROOT / "binder").exists(), "a binder/ folder would make repo2docker ignore .binder/"
+
+
+def test_readme_pyproject_makefile_and_binder_name_one_python_range():
+    low, high = supported_pythons()[0], supported_pythons()[-1]
+    text = (ROOT / "pyproject.toml").read_text()  # one reader for every file here, tomllib or not
+    assert re.search(rf'^requires-python = ">={re.escape(low)}"', text, re.M), "pyproject's lower bound"
+    readme = (ROOT / "README.md").read_text()[:1500]
+    assert f"Python {low} to {high}" in readme, "the README's opening paragraph names another range"
+    assert "3.10" not in readme, "the README still names Python 3.10"
+    runtime = (ROOT / ".binder" / "runtime.txt").read_text().strip()
+    assert re.fullmatch(r"python-3\.\d+", runtime), runtime
+    binder = tuple(map(int, runtime.removeprefix("python-").split(".")))
+    assert tuple(map(int, low.split("."))) <= binder <= tuple(map(int, high.split("."))), runtime
+    # Binder installs the one lock: .binder/requirements.txt only points at it
+    binder_requirements = [
+        ln.strip() for ln in (ROOT / ".binder" / "requirements.txt").read_text().splitlines() if ln.strip()
+    ]
+    assert [ln for ln in binder_requirements if not ln.startswith("#")] == ["-r ../requirements.txt"]
 
 
 def test_package_metadata():
-    text = (ROOT / "pyproject.toml").read_text()  # tomllib is 3.11+, and the course supports 3.10
+    text = (ROOT / "pyproject.toml").read_text()
     assert re.search(r'^name = "labcode"$', text, re.M)
-    assert re.search(r'^requires-python = ">=3.10"$', text, re.M)
+    assert re.search(r'^license = "MIT"', text, re.M), "an SPDX string (a TOML table is deprecated)"
+    assert re.search(r'^requires = \["setuptools>=\d+,<\d+"\]', text, re.M), "setuptools bounded above"
     dependencies = re.search(r"^dependencies = \[(.*?)\]", text, re.M | re.S).group(1)
     assert "numpy" in dependencies and "==" not in dependencies, (
         "a library takes ranges; pins live in requirements.txt"
@@ -205,3 +241,92 @@ def test_workflows_pass_zizmor():
         if f["determinations"]["severity"] in ("Medium", "High")
     ]
     assert not serious, "\n".join(serious)
+
+
+# What GitHub's ubuntu-24.04 runner image has, of what our steps call (actions/runner-images,
+# images/ubuntu/Ubuntu2404-Readme.md): Node.js and npm, Google Chrome, make, git, sudo. Not bubblewrap, not
+# Debian's Chromium at /usr/bin/chromium, and AppArmor forbids unprivileged user namespaces.
+RUNNER_IMAGE = {"node", "make", "git", "sudo", "/usr/bin/google-chrome"}
+# What a step's command needs beyond Python: (pattern of the command, the needs)
+STEP_NEEDS = [
+    (r"\bmake (test|pytest|tier)\b|\.ci/run\b", {"bwrap", "userns", "chromium", "node", "make"}),
+    (r"-m labcode\.grade\b", {"bwrap", "userns"}),
+    (r"print_pdf\.py", {"chromium"}),
+    (r"jupyter-book build|\bmake (book|venv|pdf)\b", {"node", "make"}),
+]
+# How a step (or the script it runs) provides a need
+PROVIDES = [
+    (r"(apt-get install|need_apt\+=\()[^\n]*\bbubblewrap\b", "bwrap"),
+    (r"sysctl -w kernel\.apparmor_restrict_unprivileged_userns=0", "userns"),
+    (r"(apt-get install|need_apt\+=\()[^\n]*\bnodejs\b", "node"),
+]
+
+
+def step_provides(text: str, env: dict[str, str]) -> set[str]:
+    found = {need for pattern, need in PROVIDES if re.search(pattern, text)}
+    chromium = env.get("CHROMIUM", "/usr/bin/chromium")  # the path tests/site_helpers.py and print_pdf.py use
+    if chromium in RUNNER_IMAGE or (
+        chromium == "/usr/bin/chromium"
+        and re.search(r"(apt-get install|need_apt\+=\()[^\n]*\bchromium\b", text)
+    ):
+        found.add("chromium")
+    return found
+
+
+def test_every_workflow_step_has_the_tools_it_needs():
+    """Each `run:` step's needs (bubblewrap and user namespaces for the grader, Chromium at the path the tests use,
+    Node for the build) are in the runner image or provided by an earlier step, or by the script it calls."""
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for name, job in load_yaml(f".github/workflows/{path.name}")["jobs"].items():
+            have = set(RUNNER_IMAGE)
+            for step in job.get("steps", []):
+                script = step.get("run", "")
+                env = {**job.get("env", {}), **step.get("env", {})}
+                text = script + ((ROOT / ".ci" / "run").read_text() if ".ci/run" in script else "")
+                have |= {
+                    need.removeprefix("/usr/bin/google-") for need in RUNNER_IMAGE if need in env.values()
+                }
+                have |= step_provides(text, env)
+                for pattern, needs in STEP_NEEDS:
+                    if re.search(pattern, script):
+                        missing = needs - have
+                        assert not missing, (
+                            f"{path.name}/{name}: `{script.strip()[:60]}` needs {sorted(missing)}"
+                        )
+
+
+def test_the_test_workflow_runs_ci_with_every_supported_python():
+    """test.yml runs .ci/run (one definition of "the tests pass"), with every Python the README names on PATH for
+    tests/test_doors.py, one older for the refusal check, and the supported oldest as the default."""
+    job = load_yaml(".github/workflows/test.yml")["jobs"]["test"]
+    assert any(step.get("run", "").strip() == ".ci/run" for step in job["steps"])
+    setup = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    versions = str(setup["with"]["python-version"]).split()
+    low = supported_pythons()[0]
+    older = f"3.{int(low.split('.')[1]) - 1}"
+    assert set(versions) == {older, *supported_pythons()}, versions
+    assert versions[-1] == low, "setup-python's last version is the default python3"
+
+
+def test_workflows_match_github_schema(tmp_path):
+    """check-jsonschema with the schema of GitHub's workflows it ships (offline), as `make lint` runs it."""
+    tool = Path(sys.executable).with_name("check-jsonschema")
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    proc = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.github-workflows", *workflows], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    broken = ROOT / ".github" / "workflows" / "test.yml"
+    bad = load_yaml(".github/workflows/test.yml")
+    bad["jobs"]["test"]["runs-on"] = {"not": "a runner"}  # the schema must be able to fail
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as handle:
+        yaml.safe_dump(bad, handle)
+        handle.flush()
+        proc = subprocess.run(
+            [str(tool), "--builtin-schema", "vendor.github-workflows", handle.name],
+            capture_output=True,
+            text=True,
+        )
+    assert proc.returncode != 0, f"a broken copy of {broken.name} passed the schema"

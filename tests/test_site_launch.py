@@ -1,5 +1,5 @@
-"""The launch buttons, simulated: a notebook opened in Colab (no labcode until its first cell installs it) and in
-Binder (an environment installed exactly as repo2docker does).
+"""The launch buttons: a notebook opened in Colab (simulated: no labcode until its first cell installs it) and in
+Binder (the environment repo2docker itself plans, with the Python version it picks, built in a venv).
 
 Every notebook already runs top to bottom four times in `make test` (nbval here and under three dispatch
 settings), and every notebook's first cell is the same bootstrap (tests/test_repository.py). So each runtime runs
@@ -13,15 +13,26 @@ a local wheelhouse where pip has one); runs offline once pip's cache holds the p
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, pinned_lines, toc_notebooks
+from conftest import (
+    ROOT,
+    copy_checkout,
+    isolated_env,
+    pinned_lines,
+    pythons_on_machine,
+    run,
+    supported_pythons,
+    toc_notebooks,
+)
 
 NOTEBOOKS = toc_notebooks()
 # The notebooks each runtime runs from top to bottom: the first chapter, and the first lab (what students open in Colab).
@@ -45,29 +56,6 @@ NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"
 FIND_LABCODE = (
     "import importlib.util; spec = importlib.util.find_spec('labcode'); print(spec.origin if spec else '')"
 )
-
-
-def run(cmd: list[str], env: dict[str, str], cwd: Path, what: str) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(
-            f"{what} failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-6000:]}", pytrace=False
-        )
-    return proc.stdout
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    """The environment a fresh machine would give: no outer venv, Jupyter and matplotlib state kept in ``home``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env.update(
-        JUPYTER_DATA_DIR=str(home / "jupyter-data"),
-        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"),
-        JUPYTER_PATH="",
-        IPYTHONDIR=str(home / "ipython"),
-        MPLCONFIGDIR=str(home / "matplotlib"),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-    )
-    return env
 
 
 def make_venv(path: Path, env: dict[str, str]) -> Path:
@@ -102,20 +90,7 @@ def torch_index(python: Path, pin: str, env: dict[str, str], cwd: Path) -> str:
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory) -> Path:
-    """The repository as a fresh clone would have it: the tracked files and the new ones git does not ignore."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    target = tmp_path_factory.mktemp("clone")
-    for name in filter(None, files):
-        if (ROOT / name).is_file():  # a tracked file deleted in the work tree is not in the clone either
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-    return target
+    return copy_checkout(tmp_path_factory.mktemp("clone"))
 
 
 @pytest.fixture(scope="module")
@@ -247,13 +222,75 @@ def test_colab_bootstrap_installs_labcode_and_the_chapter_runs(clone, colab_pyth
     )
 
 
+def sorted_versions(pythons: dict[str, Path]) -> list[tuple[str, Path]]:
+    return sorted(pythons.items(), key=lambda item: tuple(map(int, item[0].split("."))))
+
+
+def repo2docker_plan(clone: Path) -> tuple[str, list[str]]:
+    """What mybinder.org would build from the clone, from repo2docker itself: ``--no-build --debug`` prints the
+    Dockerfile it plans (no Docker needed). Returns the Python version of its environment and the commands of its
+    RUN steps that install the repository (those after the repository is copied in), in order."""
+    r2d = Path(sys.executable).with_name("jupyter-repo2docker")
+    proc = subprocess.run([str(r2d), "--no-build", "--debug", "."], cwd=clone, capture_output=True, text=True)
+    plan = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"repo2docker could not plan the image:\n{plan[-4000:]}"
+    version = re.search(r"Building conda environment for python=(\d+\.\d+)", plan)
+    assert version, f"repo2docker names no Python version:\n{plan[:2000]}"
+    assert "Python version unspecified" not in plan, "repo2docker falls back to its default Python"
+    repository_steps = plan.split("COPY --chown=0:0 src/", 1)[1]
+    return version.group(1), re.findall(r"^RUN (.+)$", repository_steps, re.M)
+
+
+def binder_server_stack(version: str) -> list[str]:
+    """The Jupyter server packages repo2docker's base environment has for ``version``, at the versions of its
+    conda lock (the environment's direct dependencies; conda resolves the rest, pip does here)."""
+    # found without importing repo2docker (whose import warns about one of its own dependencies)
+    folder = Path(importlib.util.find_spec("repo2docker").origin).parent / "buildpacks" / "conda"
+    wanted = re.findall(r"^- ([\w-]+)==", (folder / f"environment.py-{version}.yml").read_text(), re.M)
+    lock = (folder / f"environment.py-{version}-linux-64.lock").read_text()
+    pip_name = {"jupyterhub-singleuser": "jupyterhub"}  # conda's name for JupyterHub's single-user server
+    stack = []
+    for name in wanted:
+        pinned = re.search(rf"/{re.escape(name)}-(\d[\w.]*)-[^/-]+\.(?:conda|tar\.bz2)", lock)
+        assert pinned, f"{name} is not in repo2docker's lock for Python {version}"
+        stack.append(f"{pip_name.get(name, name)}=={pinned.group(1)}")
+    return stack
+
+
 @pytest.fixture(scope="module")
 def binder_python(clone, tmp_path_factory) -> Path:
-    """repo2docker without a binder/ folder: `pip install -r requirements.txt` from the repository root."""
+    """Binder's environment, from repo2docker's own plan: a venv of the Python version it plans (from the machine's
+    interpreters), its Jupyter server stack at its lock's versions, then exactly the RUN commands it plans for the
+    repository, with the venv as ${KERNEL_PYTHON_PREFIX}. Only --no-cache-dir is dropped (pip's cache changes
+    what is downloaded, not what is installed). Then pip check: nothing we pin may break Binder's server."""
+    version, commands = repo2docker_plan(clone)
+    low, high = supported_pythons()[0], supported_pythons()[-1]
+    assert version in supported_pythons(), (
+        f"Binder would run Python {version}; the course supports {low} to {high}"
+    )
+    # the newest patch release here: Binder's conda has the newest (3.11.14 in repo2docker 2026.4.0's lock)
+    pythons = [p for v, p in sorted_versions(pythons_on_machine()) if v.startswith(f"{version}.")][::-1]
+    assert pythons, (
+        f"repo2docker plans Python {version}, which is not on this machine: pyenv install {version}"
+    )
     home = tmp_path_factory.mktemp("binder")
     env = isolated_env(home)
-    python = make_venv(home / "venv", env)
-    run([str(python), "-m", "pip", "install", "-q", "-r", "requirements.txt"], env, clone, "pip install -r")
+    venv = home / "venv"
+    run([str(pythons[0]), "-m", "venv", str(venv)], env, home, f"creating a Python {version} venv")
+    python = venv / "bin" / "python"
+    run(
+        [str(python), "-m", "pip", "install", "-q", *binder_server_stack(version)],
+        env,
+        home,
+        "Binder's server",
+    )
+    assert commands and all(c.startswith("${KERNEL_PYTHON_PREFIX}/bin/pip install ") for c in commands), (
+        f"repo2docker plans a step this simulation does not know how to run: {commands}"
+    )
+    for command in commands:
+        command = command.replace("${KERNEL_PYTHON_PREFIX}", str(venv)).replace(" --no-cache-dir", "")
+        run(["bash", "-c", command], env, clone, command)
+    run([str(python), "-m", "pip", "check"], env, home, "pip check in Binder's environment")
     return python
 
 

@@ -1,0 +1,93 @@
+"""The doors readers walk through, with the real tools: every Python the README names builds the book and passes
+labcode's tests (`make book`, `make check`, each in a fresh copy of the repository, as a newcomer would run them);
+a Python outside that range is refused with the fix; requirements.txt is what `make lock` (uv) makes of
+requirements.in. Binder is tested with repo2docker's own plan in tests/test_site_launch.py; GitHub's workflows
+against GitHub's schema in `make lint` and for the tools their steps need in tests/test_repository.py.
+
+Slow (a virtual environment per Python, installed from PyPI through pip's cache) and needs the registries.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, copy_checkout, isolated_env, python_version, pythons_on_machine, supported_pythons
+
+THIS_PYTHON = Path(sys.executable).resolve()  # `make test` already runs everything on this one
+OTHER_PYTHONS = {v: p for v, p in pythons_on_machine().items() if p.resolve() != THIS_PYTHON}
+
+
+def make(target: str, python: Path, clone: Path, home: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = isolated_env(home)
+    return subprocess.run(
+        ["make", "-C", str(clone), target, f"PYTHON={python}", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_every_supported_python_is_on_this_machine():
+    """Each minor version the README names has an interpreter here (this one included), so none goes untested."""
+    versions = {".".join(v.split(".")[:2]) for v in pythons_on_machine()}
+    missing = [v for v in supported_pythons() if v not in versions]
+    assert not missing, (
+        f"no interpreter for Python {missing} here: `pyenv install {missing[0]}`, or setup-python"
+    )
+    assert OTHER_PYTHONS, "only the interpreter running the tests was found"
+
+
+@pytest.mark.parametrize("version", sorted(OTHER_PYTHONS), ids=lambda v: f"python{v}")
+def test_make_book_and_make_check_on(version, tmp_path):
+    """`make book` then `make check` with PYTHON set, in a fresh copy: the pinned versions install, the book
+    builds, and labcode's unit, property and doctests pass, on this interpreter."""
+    python = OTHER_PYTHONS[version]
+    clone = copy_checkout(tmp_path / "repo")
+    book = make("book", python, clone, tmp_path)
+    assert book.returncode == 0, (
+        f"make book on Python {version} failed:\n{(book.stdout + book.stderr)[-6000:]}"
+    )
+    assert (clone / "_build" / "html" / "index.html").exists()
+    assert python_version(clone / ".venv" / "bin" / "python") == version
+    check = make("check", python, clone, tmp_path)
+    tail = (check.stdout + check.stderr)[-6000:]
+    assert check.returncode == 0, f"make check on Python {version} failed:\n{tail}"
+    assert re.search(r"\d+ passed", tail), f"make check ran no test:\n{tail}"
+
+
+def test_make_refuses_a_python_outside_the_range(tmp_path):
+    """An older Python (pyenv's or on PATH) is refused before anything is installed, with the fix."""
+    oldest = supported_pythons()[0]
+    older = f"3.{int(oldest.split('.')[1]) - 1}"
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{older}.*/bin/python{older}"))
+    found = shutil.which(f"python{older}")
+    candidates += [Path(found)] if found and "/.pyenv/shims/" not in found else []
+    assert candidates, f"no Python {older} here to check the refusal with (pyenv install {older})"
+    clone = copy_checkout(tmp_path / "repo")
+    proc = make("venv", candidates[0], clone, tmp_path)
+    assert proc.returncode != 0
+    assert f"Python {oldest} to {supported_pythons()[-1]} is needed" in proc.stdout + proc.stderr
+    assert not (clone / ".venv").exists(), "a venv was created before the version was checked"
+
+
+def test_requirements_txt_is_what_make_lock_makes(tmp_path):
+    """`make lock` (uv pip compile, for every supported Python at once) reproduces requirements.txt from
+    requirements.in: the lock was made by the tool, and nobody edited it by hand since."""
+    clone = copy_checkout(tmp_path / "repo")
+    (clone / ".venv").symlink_to(ROOT / ".venv")  # uv from this venv; -o keeps the stamp from being remade
+    proc = subprocess.run(
+        ["make", "-C", str(clone), "-o", ".venv/.installed", "lock"],
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    made = (clone / "requirements.txt").read_text()
+    assert made == (ROOT / "requirements.txt").read_text(), (
+        "requirements.txt differs from `make lock`'s output"
+    )
