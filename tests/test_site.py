@@ -70,20 +70,26 @@ AXE_OPTIONS = {
 }
 
 
-def click_live_code(page) -> str | None:
-    """Click "Live Code" (it sits in the launch menu, which opens on hover) and return the URL it fetches Thebe
-    from; None without the button, "" if nothing was requested."""
+def click_live_code(page) -> tuple[str | None, str]:
+    """Click "Live Code" (it sits in the launch menu, which opens on hover), offline. Return the URL it fetches
+    Thebe from (None without the button, "" if nothing was requested) and what the page then tells the reader
+    (its text, then " -> " and its link's address; "" if it says nothing within 10 s)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     button = page.locator(".btn-launch-thebe")
     if button.count() == 0:
-        return None
+        return None, ""
     try:
         with page.expect_request(lambda request: "thebe" in request.url, timeout=10_000) as request:
             button.dispatch_event("click")
     except PlaywrightTimeout:
-        return ""
-    return request.value.url
+        return "", ""
+    try:
+        status = page.wait_for_selector(".live-code-status", state="visible", timeout=10_000)
+    except PlaywrightTimeout:
+        return request.value.url, ""
+    link = status.query_selector("a")
+    return request.value.url, f"{status.inner_text()} -> {link.get_attribute('href') if link else ''}"
 
 
 class Site:
@@ -169,7 +175,7 @@ class Site:
             if mode in AXE_OPTIONS:
                 record.axe_violations = Axe().run(page, AXE_CONTEXT, AXE_OPTIONS[mode]).response["violations"]
             if mode == "desktop":
-                record.live_code_request = click_live_code(page)
+                record.live_code_request, record.live_code_message = click_live_code(page)
         finally:
             context.close()
         return record
@@ -407,6 +413,17 @@ def test_live_code_fetches_thebe_only_when_clicked(site, chapter):
     assert visit.live_code_request is not None, "no Live Code button on the chapter"
     assert visit.live_code_request, "clicking Live Code requested no Thebe script"
     assert urlsplit(visit.live_code_request).hostname != "127.0.0.1", visit.live_code_request
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))
+def test_live_code_says_when_it_cannot_start(site, chapter):
+    """Offline (every request off the site fails here), clicking Live Code tells the reader so, in words, and
+    links to the same chapter in Colab; it never leaves them with a spinner."""
+    message = site.visit(chapter, "desktop").live_code_message
+    assert "offline" in message, f"clicking Live Code offline said {message!r}"
+    _, _, link = message.partition(" -> ")
+    assert urlsplit(link).hostname == "colab.research.google.com", link
+    assert link.endswith("/" + chapter.removesuffix(".html") + ".ipynb"), link
 
 
 # --- figures and weight ------------------------------------------------------------------------------------------

@@ -8,8 +8,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT
-from site_helpers import LINK_REPORT, check_links, git_tracked, slug, toc_chapter_pages, write_link_report
+from conftest import ROOT, load_yaml
+from site_helpers import (
+    LINK_REPORT,
+    PRINTED_BOOK,
+    check_links,
+    git_tracked,
+    slug,
+    toc_chapter_pages,
+    write_link_report,
+)
 
 CHAPTERS = toc_chapter_pages()
 
@@ -76,3 +84,19 @@ def test_launch_links_open_a_notebook_on_the_branch(built_book, config, chapter)
         f"{notebook} is not tracked by git, so github.com/{owner_repo}/blob/{branch}/{notebook}, which Colab and "
         "Binder open, will not exist: git add it"
     )
+
+
+def test_the_pdf_link_is_relative_and_make_pdf_and_pages_put_the_pdf_there(built_book):
+    """The home page links to the PDF relatively (a fork or a local build serves it from its own root), and both
+    `make pdf` and the Pages workflow print the book to exactly that file of the built site."""
+    html_dir, _ = built_book
+    home = BeautifulSoup((html_dir / "book" / "intro.html").read_text(encoding="utf-8"), "html.parser")
+    pdf_links = [a["href"] for a in home.find_all("a", href=True) if a["href"].endswith(".pdf")]
+    assert pdf_links and not [h for h in pdf_links if urlsplit(h).netloc], pdf_links
+    assert {(html_dir / "book" / h).resolve() for h in pdf_links} == {(html_dir / PRINTED_BOOK).resolve()}
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"print_pdf.py _build/html _build/html/{PRINTED_BOOK}" in makefile
+    pages = " ".join(
+        step.get("run", "") for step in load_yaml(".github/workflows/pages.yml")["jobs"]["build"]["steps"]
+    )
+    assert f"print_pdf.py _build/html _build/html/{PRINTED_BOOK}" in pages

@@ -1,6 +1,6 @@
 """Print the whole book to one PDF with headless Chromium (no TeX): `make pdf`.
 
-    python book/_ext/print_pdf.py _build/html _build/pdf/calculus-for-ml.pdf
+    python book/_ext/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
 
 The built site's pages, in the order of _toc.yml, are joined into one page (each page's article, with its links
 and images rewritten to the site's root; the site's own stylesheet). It is served on 127.0.0.1 (every request that

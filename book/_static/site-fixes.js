@@ -43,3 +43,67 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// "Live Code" (sphinx-thebe) loads Thebe from a CDN, then asks mybinder.org for a kernel, and tells the reader
+// nothing when either cannot be reached: the button says "Loading thebe from CDN..." forever. Say what happened, in
+// words, under the page title, with the Colab link of the launch menu as the way out. tests/test_site.py clicks it
+// offline.
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.querySelector(".btn-launch-thebe");
+  if (!button) return;
+  const STATUS_WAIT_MS = 8000; // Thebe's script is ~1 MB; on a slow line it needs a few seconds
+  const BINDER_WAIT_MS = 90000; // mybinder.org builds or starts an image: a minute is normal, more means busy
+  let shown = "";
+  const say = (text) => {
+    if (shown === text) return;
+    shown = text;
+    let box = document.querySelector(".live-code-status");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "admonition note live-code-status";
+      box.setAttribute("role", "status");
+      (document.querySelector(".bd-article section") || document.querySelector(".bd-article"))?.prepend(box);
+    }
+    box.replaceChildren(document.createTextNode(text + " "));
+    const colab = document.querySelector('a[href*="colab.research.google.com"]');
+    if (colab) {
+      const link = document.createElement("a");
+      link.href = colab.href;
+      link.textContent = "Open this chapter in Colab instead.";
+      box.append(link);
+    }
+  };
+  const thebeStatus = () => document.querySelector(".thebe-launch-button .status")?.textContent.trim() ?? "";
+  // A script that cannot be fetched fires "error" on its element, which does not bubble: listen in the capture phase.
+  window.addEventListener(
+    "error",
+    (event) => {
+      if (event.target instanceof HTMLScriptElement && event.target.src.includes("thebe")) {
+        say("Live Code could not load Thebe, the script that runs code on the page: you may be offline.");
+      }
+    },
+    true,
+  );
+  button.addEventListener("click", () => {
+    setTimeout(() => {
+      if (typeof thebelab === "undefined") {
+        say("Live Code is still loading Thebe, the script that runs code on the page: the network is slow or offline.");
+      }
+    }, STATUS_WAIT_MS);
+    const started = Date.now();
+    const watch = setInterval(() => {
+      const status = thebeStatus();
+      if (status === "ready") {
+        clearInterval(watch);
+        document.querySelector(".live-code-status")?.remove();
+      } else if (status === "failed" || status === "dead") {
+        clearInterval(watch);
+        say("Binder could not start a kernel for Live Code (mybinder.org may be busy or unreachable).");
+      } else if (Date.now() - started > 10 * BINDER_WAIT_MS) {
+        clearInterval(watch); // the message shown stays; stop asking
+      } else if (status && Date.now() - started > BINDER_WAIT_MS) {
+        say(`Binder is still starting a kernel (status: ${status}): mybinder.org is busy, so this can take minutes.`);
+      }
+    }, 1000);
+  });
+});
