@@ -75,6 +75,9 @@ def sigmoid_grad(z: Any) -> float | Array:
     while sigmoid(-40) = 4.2e-18 is accurate. A number gives a float; nan is refused, as by sigmoid.
     """
     z = as_float_array(z, "z")
+    if np.isnan(z).any():
+        i = tuple(int(k) for k in np.argwhere(np.isnan(z))[0])
+        raise ValueError(f"z must hold numbers, not nan, but z{list(i) if i else ''} = nan")
     out = kernels.sigmoid(z) * kernels.sigmoid(-z)
     return float(out) if out.ndim == 0 else out
 
@@ -246,14 +249,15 @@ def _gradient(grad_w: Array, grad_b: Array, b: Any, weight: str) -> Any:
 def _mean_square(r: Array) -> float:
     """mean(r^2), finite whenever the true value is: a residual of 1.5e154 squares to inf, so then the
     residuals are scaled by their largest size m first, m^2 mean((r/m)^2) (only then: it costs a pass)."""
-    out = float(np.mean(r * r))
+    with np.errstate(over="ignore"):  # an overflowing square is handled below
+        out = float(np.mean(r * r))
     if math.isfinite(out):
         return out
     m = float(np.max(np.abs(r)))
     if not math.isfinite(m):  # X @ w itself overflowed: the true residual is beyond the floats
         return math.inf
-    with np.errstate(over="ignore"):
-        return (m * math.sqrt(float(np.mean((r / m) ** 2)))) ** 2 if m > 0 else 0.0
+    root = m * math.sqrt(float(np.mean((r / m) ** 2)))  # the root mean square, finite
+    return root * root  # inf (no OverflowError, unlike **) only when the true value is beyond the floats
 
 
 def mse(w: Any, X: Any, y: Any) -> float:
