@@ -41,6 +41,11 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return str(tuple(int(s) for s in shape))
 
 
+def is_numeric(dtype: np.dtype) -> bool:
+    """Whether an array of this dtype holds numbers (bools count; objects, strings and dates do not)."""
+    return dtype.kind in "biufc"  # bool, signed and unsigned int, float, complex
+
+
 def as_float_array(value: Any, name: str, *, allow_complex: bool = False) -> np.ndarray:
     """Convert ``value`` to a float64 array, or raise a TypeError naming ``name``."""
     if isinstance(value, (str, bytes)) or value is None:
@@ -49,7 +54,7 @@ def as_float_array(value: Any, name: str, *, allow_complex: bool = False) -> np.
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be a number or an array of numbers: {exc}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not is_numeric(arr.dtype):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         if not allow_complex:
@@ -179,7 +184,7 @@ def scalar_output(value: Any, name: str = "f") -> float | complex:
     an array of any other shape means the function is not scalar-valued.
     """
     arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not is_numeric(arr.dtype):
         raise TypeError(f"{name} must return a number, got {type(value).__name__}")
     if arr.shape != ():
         raise ValueError(

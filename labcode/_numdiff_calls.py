@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode._checks import require_callable, scalar_output, shape_str
+from labcode._checks import is_numeric, require_callable, scalar_output, shape_str
 from labcode._numdiff_estimates import ComplexValue, NonFiniteValue
 
 _COMPLEX_HELP = (
@@ -97,7 +97,7 @@ def _is_valid(value: Any, point: Any) -> bool:
 def _array_output(value: Any, shape: tuple[int, ...] | None) -> np.ndarray:
     """f's value as an array of numbers, of ``shape`` unless shape is None."""
     arr = np.asarray(value)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not is_numeric(arr.dtype):
         raise TypeError(f"f must return a number or an array of numbers, got {type(value).__name__}")
     if shape is not None and arr.shape != shape:
         raise ValueError(

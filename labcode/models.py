@@ -137,33 +137,16 @@ def _shape(
 
 
 def _real_targets(y: Any, n: int) -> np.ndarray:
-    y = require_finite(as_float_array(y, "y"), "y")
-    if y.ndim != 1 or y.shape[0] != n:
-        hint = "; flatten it with y.ravel()" if y.shape == (n, 1) else ""
-        raise ValueError(f"y must have shape (n,) = ({n},) to match X, got shape {shape_str(y.shape)}{hint}")
-    return y
+    """y as a finite (n,) float array (labcode.losses' check: one message for both modules)."""
+    return losses._targets(y, n)
 
 
 def _binary_targets(y: Any, n: int) -> np.ndarray:
-    y = _real_targets(y, n)
-    outside = (y < 0) | (y > 1)
-    if outside.any():
-        i = int(np.argmax(outside))
-        raise ValueError(
-            f"y must hold labels in [0, 1] for binary cross-entropy, but y[{i}] = {float(y[i])!r}"
-        )
-    return y
+    return losses._soft_binary_labels(losses._targets(y, n))
 
 
 def _class_targets(y: Any, n: int, k: int) -> np.ndarray:
-    y = _real_targets(y, n)
-    bad = (y != np.round(y)) | (y < 0) | (y >= k)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"y must hold integer class labels in range(k) = range({k}), but y[{i}] = {float(y[i])!r}"
-        )
-    return y.astype(np.intp)
+    return losses._class_labels(losses._targets(y, n), k)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ def test_data_mistakes_are_explained():
         models.logistic_loss(p, X, y.reshape(-1, 1))
     with raises_naming(ValueError, "[0, 1]", "y[0] = 2.0"):
         models.logistic_loss(p, X, np.full(30, 2.0))
-    with raises_naming(ValueError, "range(k) = range(3)", "y[0] = 3.0"):
+    with raises_naming(ValueError, "range(k) = range(3)", "y[0] = 3"):
         models.softmax_loss(models.init_softmax(4, 3), X, np.full(30, 3))
     with raises_naming(ValueError, "X", "(n, d)"):
         models.linear_predict(models.init_linear(4), np.zeros(4))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from labcode import tree
-from labcode._checks import require_callable, shape_str
+from labcode._checks import require_callable, require_positive, scalar_output, shape_str
 
 BLOWUP = 1e10
 """Growth factor of the loss or of the parameters' norm past which a run counts as diverged."""
@@ -71,27 +71,19 @@ def _norm(x: np.ndarray) -> float:
 
 
 def _loss_value(f: Callable[..., Any], w: Params) -> float:
-    value = np.asarray(f(w))
-    if value.dtype == object or not (np.issubdtype(value.dtype, np.number) or value.dtype == bool):
-        raise TypeError(f"f(w) must return a number, got {type(value).__name__}")
-    if np.iscomplexobj(value):
-        raise TypeError(f"f(w) must return a real number, got dtype {value.dtype}")
-    if value.shape != ():
-        raise ValueError(f"f(w) must return a scalar, got an array of shape {shape_str(value.shape)}")
+    value = scalar_output(f(w), "f(w)")
+    if isinstance(value, complex):
+        raise TypeError(f"f(w) must return a real number, got {value!r}")
     return float(value)
 
 
 def _require_beta(beta: Any, name: str = "beta") -> float:
     """A decay rate of a running average of gradients (momentum's beta, RMSProp's alpha, Adam's betas)."""
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1), got {type(beta).__name__}")
-    beta = float(beta)
-    if not (0.0 <= beta < 1.0):
-        raise ValueError(
-            f"{name} must be in [0, 1), got {beta!r}; {name} = 0 keeps only the latest gradient "
-            f"(for momentum: plain gradient descent), {name} >= 1 never forgets old gradients"
-        )
-    return beta
+    why = (
+        f"{name} must be in [0, 1): {name} = 0 keeps only the latest gradient (for momentum: plain gradient "
+        f"descent), {name} >= 1 never forgets old gradients"
+    )
+    return require_positive(beta, name, or_zero=True, below=1.0, why=why)
 
 
 class _Run:
