@@ -157,7 +157,15 @@ def require_positive_step(h: Any, name: str = "h") -> float:
 
 def require_flag(value: Any, name: str) -> bool:
     """Return ``value`` as a bool; TypeError for anything but True/False (a numpy bool counts): the
-    string "False" is truthy, so accepting it would do the opposite of what the caller wrote."""
+    string "False" is truthy, so accepting it would do the opposite of what the caller wrote.
+
+    >>> require_flag(np.True_, "nesterov")
+    True
+    >>> require_flag("False", "nesterov")
+    Traceback (most recent call last):
+    ...
+    TypeError: nesterov must be True or False, got 'False' (str)
+    """
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
     return bool(value)

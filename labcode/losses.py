@@ -261,7 +261,20 @@ def _mean_square(r: Array) -> float:
 
 
 def mse(w: Any, X: Any, y: Any) -> float:
-    """Mean squared error L = mean((X @ w + b - y)^2); w (d,) or {"w": (d,), "b": ()}, X (n, d), y (n,)."""
+    """Mean squared error L = mean((X @ w + b - y)^2); w (d,) or {"w": (d,), "b": ()}, X (n, d), y (n,).
+
+    Finite wherever the true value is: a residual of 1.5e154, whose square overflows, is scaled first.
+
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> mse(np.array([1.0, 2.0]), X, np.array([0.0, 0.0]))
+    2.5
+    >>> mse(np.zeros(2), X, np.array([1.5e154, 0.0]))
+    1.1250000000000004e+308
+    >>> mse(np.zeros(2), X, np.zeros((2, 1)))
+    Traceback (most recent call last):
+    ...
+    ValueError: y must have shape (n,) = (2,), got (2, 1): a column vector is the classic broadcasting bug, since predictions (n,) minus targets (n, 1) silently broadcast to an (n, n) matrix, here (2, 2); flatten it with y.ravel()
+    """
     w, b = _split(w, "w")
     w, X, y, b0 = _linear_inputs(w, X, y, b)
     return _mean_square(X @ w + b0 - y)

@@ -25,6 +25,9 @@ def shown_value(value: float, fmt: str) -> float:
     ``fmt`` is a format spec as in ``{glue:text}`name:fmt``` (``.4f``, ``.1e``, ``.3g``, ``.1%``, ``,.0f``).
     Parsing the shown text back (not ``round``) gives the shortest float for those digits, so its ``repr``
     carries no more digits than the reader sees.
+
+    >>> shown_value(0.045831843, ".3f"), shown_value(0.1234, ".1%")
+    (0.046, 0.123)
     """
     value = real_scalar(value, "value")
     if not isinstance(fmt, str):
@@ -43,6 +46,11 @@ def decade(value: float) -> str:
 
     For a quantity at the level of round-off (a float32 error, a residual near 1e-16), whose digits differ from
     CPU to CPU while its size does not: glue ``decade(err)`` and the prose quotes a bracket, not noise.
+
+    >>> decade(0.048)
+    'between 1e-2 and 1e-1'
+    >>> decade(999.9999999999999)  # below 1000, though log10 rounds it to 3.0
+    'between 1e2 and 1e3'
     """
     magnitude = abs(real_scalar(value, "value"))
     if magnitude == 0:
@@ -60,6 +68,11 @@ def agreement(a: Any, b: Any) -> str:
     a, b: arrays of one shape, or anything ``np.asarray`` turns into one (a PyTorch tensor without a graph, a
     JAX array). The relative error is :func:`labcode.gradcheck.relative_error`; its digits at rounding level
     vary between CPUs, so only a difference beyond 1e-8 is printed with its size.
+
+    >>> agreement([1.0, 2.0], [1.0, 2.0 + 1e-15])
+    'equal up to rounding (rel. error <= 1e-14)'
+    >>> agreement([1.0, 2.0], [1.0, 3.0])
+    'different (rel. error 0.33)'
     """
     # real numbers only: np.asarray(a, dtype=float64) would drop an imaginary part (5j) with just a warning
     rel = relative_error(as_float_array(a, "a"), as_float_array(b, "b"))

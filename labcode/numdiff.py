@@ -28,7 +28,24 @@ Ridders' method when that one is too rough to tell; Richardson's levels check ea
 ``gradient``, ``jacobian`` and ``hessian`` keep their default at the cost the chapters count (2
 evaluations per coordinate for central) and estimate only the rounding, judging only entries above
 it (an entry at the rounding level is zero within noise); ``full_output=True`` adds the check at 2h.
-A step h passed by the caller gives the plain formula, no check and no warning.
+Two cases are checked whatever the call, so that the four functions warn alike: a coordinate with
+|w_i| > ``LARGE_COORDINATE`` (100), where the default step has grown past 3e-4, is also differenced at
+2h (2 more evaluations each; sin(w) at w = 1e6 warns in gradient as in derivative), and an f that
+returns float32 or float16 values, whose few digits the float64 default step cannot resolve, is never
+called accurate. A step h passed by the caller gives the plain formula, no check and no warning.
+
+    >>> import math
+    >>> import numpy as np
+    >>> abs(derivative(np.sin, 1.0) - math.cos(1.0)) < 1e-9
+    True
+    >>> gradient(lambda w: (w**2).sum(), np.array([1.0, -2.0])).round(8)
+    array([ 2., -4.])
+    >>> result = derivative(np.sin, 1e6, full_output=True)  # the step 3.03 is too large for sin here
+    >>> result.success, "pass a smaller h= or method='adaptive'" in result.message
+    (False, True)
+    >>> f32 = lambda w: np.sum(w.astype(np.float32) ** 2)  # f computes in float32
+    >>> gradient(f32, np.array([0.5, 1.5]), full_output=True).success
+    False
 """
 
 from __future__ import annotations
@@ -400,6 +417,17 @@ def derivative(
     must agree for it to be trusted. With a step h given, the plain formula: central, forward and
     backward 2, complex 1, and no check, unless full_output=True.
     Raises ValueError (a refusal) when f is nan or inf at a point the method needs.
+
+    >>> import math
+    >>> abs(derivative(np.exp, 0.5, method="complex") - math.exp(0.5)) < 1e-15
+    True
+    >>> result = derivative(np.exp, 709.0, method="adaptive", full_output=True)  # near overflow
+    >>> result.success, abs(result.value / math.exp(709.0) - 1) < 1e-9
+    (True, True)
+    >>> derivative(np.sin, [1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: x must be a single number, got an array of shape (2,); for a function of an array use gradient (or jacobian)
     """
     f = require_callable(f, "f")
     method = require_choice(method, "method", ALL_METHODS)
@@ -436,6 +464,17 @@ def gradient(
     The default spends nothing on a truncation check (it estimates only the rounding, and warns when
     that alone is too large); ``full_output=True`` adds the check at 2h (central 4d) and returns a
     :class:`DerivativeResult` whose error_estimate is shaped like w.
+    A coordinate with |w_i| > LARGE_COORDINATE is checked at 2h whatever the call (see the module
+    docstring), and an f returning float32/float16 makes the result unsuccessful (a warning).
+
+    >>> w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> gradient(lambda v: (v[0] * v[1]).sum(), w).round(8)
+    array([[3., 4.],
+           [1., 2.]])
+    >>> gradient(np.sum, np.zeros(0))
+    Traceback (most recent call last):
+    ...
+    ValueError: w has no entries (shape (0,)); there is no coordinate to differentiate along
     """
     f = require_callable(f, "f")
     method = require_choice(method, "method", ALL_METHODS)
@@ -481,6 +520,10 @@ def jacobian(
     h: one step for every coordinate, or None for ``default_step(w[i], "central")``.
     Evaluations of f for w.size = d: 2d + 1 (f(w) itself gives the output shape); ``full_output=True``
     adds the check at 2h (4d + 1) and returns a :class:`DerivativeResult` (error_estimate shaped like J).
+
+    >>> jacobian(lambda v: np.array([v[0] * v[1], np.sin(v[1])]), np.array([2.0, 0.0])).round(8)
+    array([[0., 2.],
+           [0., 1.]])
     """
     f = require_callable(f, "f")
     w = _array_point(w)
@@ -550,6 +593,10 @@ def hessian(
     Evaluations of f for w.size = d: 1 + 2d + 2d(d - 1); ``full_output=True`` repeats the Hessian at
     steps 2h to estimate the truncation (twice the evaluations, less one) and returns a
     :class:`DerivativeResult`.
+
+    >>> hessian(lambda v: v[0] ** 2 * v[1], np.array([1.0, 3.0])).round(5)
+    array([[6., 2.],
+           [2., 0.]])
     """
     f = require_callable(f, "f")
     w = _array_point(w)

@@ -252,6 +252,17 @@ def ravel(tree: Any, name: str = "w", *, finite: bool = True) -> tuple[np.ndarra
 
     Each leaf is converted with a message naming it (``w['b'] must hold numbers...``); with
     ``finite=True`` a nan or inf is a ValueError saying where it is.
+
+    >>> import numpy as np
+    >>> x, treedef = ravel({"W": np.ones((2, 2)), "b": np.array([5.0, 6.0])})
+    >>> x
+    array([1., 1., 1., 1., 5., 6.])
+    >>> treedef.label(4)
+    'b[0]'
+    >>> treedef.unravel(x[:5])
+    Traceback (most recent call last):
+    ...
+    ValueError: x has shape (5,), expected (6,): D = 6 entries, those of {'W': (2, 2), 'b': (2,)}
     """
     require_tree(tree, name)
     arrays = map_labelled(lambda v, label: as_float_array(v, label), tree, name)

@@ -128,6 +128,19 @@ def check_gradient(
     Raises TypeError/ValueError for the caller's own mistakes (f or grad not callable, w not finite or
     empty, rtol or h not > 0). Whatever f and grad do when called (raise, return None or a wrong shape)
     becomes a result with a diagnosis instead: the grader runs this on students' code.
+
+    >>> import numpy as np
+    >>> f = lambda w: float(np.sum(w**3))
+    >>> w = np.array([0.5, -1.0, 2.0])
+    >>> check_gradient(f, lambda w: 3 * w**2, w).ok
+    True
+    >>> result = check_gradient(f, lambda w: 6 * w**2, w)
+    >>> result.kind, round(result.factor, 6)
+    ('factor', 2.0)
+    >>> check_gradient(f, lambda w: 3 * w**2, w, rtol=2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: rtol must be a finite number > 0 and < 1, got 2.0; a relative error of 1 means nothing agrees
     """
     require_callable(f, "f")
     require_callable(grad, "grad")

@@ -47,6 +47,13 @@ def relative_error(a: Any, b: Any) -> float:
     ValueError, because broadcasting them would compare 25 pairs that mean nothing).
     Returns 0.0 when both are all zeros (or empty), ``inf`` when either holds nan or inf (a
     non-finite gradient is never "close"), and otherwise a float in [0, 2].
+
+    >>> round(relative_error([1.0, 2.0], [1.0, 2.2]), 12)  # 0.2 / 2.2
+    0.090909090909
+    >>> relative_error([1.0, 2.0], [[1.0, 2.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: a and b must have the same shape, got a of shape (2,) and b of shape (1, 2); relative_error does not broadcast
     """
     a = as_float_array(a, "a")
     b = as_float_array(b, "b")

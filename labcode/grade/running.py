@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labcode.grade.notebook import cell_name
-from labcode.grade.remote import MAX_TOTAL, Remote, SandboxGone
+from labcode.grade.remote import MAX_TOTAL, Channel, Remote, SandboxGone
 from labcode.grade.sandbox import Limits, Sandbox
 from labcode.labs import Lab, Verdict
+from labcode.labs.framework import _last_line
 
 __all__ = ["Run", "run_notebook"]
 
@@ -64,6 +65,9 @@ def _run_cell(sandbox: Sandbox, nb: Any, index: int, run: Run, timeout: float) -
         }.get(gone.reason, "stopped the notebook's process (os._exit? exit()? a crash?)")
         run.problems[index] = f"{cell_name(nb, index)} {what}; it was skipped"
         raise
+    except Exception as exc:  # noqa: BLE001 (an error instead of a cell's status: a patched driver, say)
+        run.problems[index] = f"{cell_name(nb, index)} got an error instead of a status: {_last_line(exc)}"
+        return
     status = reply.get("status")
     if status == "timeout":
         run.problems[index] = (
@@ -99,18 +103,21 @@ def _grade_task(sandbox: Sandbox, run: Run, lab: Lab, key: str, seed: int, timeo
     channel.deadline = time.monotonic() + timeout
     base = {"task": key, "title": task.label, "seed": seed}
     try:
-        reply = channel.request({"op": "lookup", "names": list(task.functions)}, full=True)
-        found = reply.get("found")
-        if not isinstance(found, dict):
-            raise SandboxGone("protocol")
-        namespace: dict[str, Any] = {}
-        for name in task.functions:
-            if name in found:
-                namespace[name] = channel.decode(found[name])
-                if isinstance(namespace[name], Remote):
-                    object.__setattr__(namespace[name], "_name", name)
-        verdict = lab.grade(key, namespace, seed)
-        channel.request({"op": "release"})
+        try:
+            namespace = _lookup(channel, task.functions)
+        except Exception as exc:  # noqa: BLE001 (a student's object that raises when it is looked at)
+            verdict = Verdict(
+                status="error",
+                message=f"looking up {names} in the notebook raised {_last_line(exc)}",
+                hint="define each name of the TODO cell as a plain function or class",
+                **base,
+            )
+        else:
+            verdict = lab.grade(key, namespace, seed)
+        try:
+            channel.request({"op": "release"})
+        except Exception:  # noqa: BLE001 (the verdict stands; a fresh process starts if this one is gone)
+            pass
     except SandboxGone as gone:
         # Record the verdict before a fresh process grades the other tasks, so this one is not retried.
         if gone.reason == "timeout":
@@ -157,6 +164,21 @@ def _budget_text(run: Run, gone: SandboxGone) -> str:
             f"the notebook's process had sent the grader {MAX_TOTAL // 2**20} MB, its limit for the notebook"
         )
     return f"the notebook used up its {run.budget:g} s of wall time (all its cells and tasks together)"
+
+
+def _lookup(channel: Channel, names: tuple[str, ...]) -> dict[str, Any]:
+    """The student's objects of these names, as data or Remote stand-ins (a missing name is left out)."""
+    reply = channel.request({"op": "lookup", "names": list(names)}, full=True)
+    found = reply.get("found")
+    if not isinstance(found, dict):
+        raise SandboxGone("protocol")
+    namespace: dict[str, Any] = {}
+    for name in names:
+        if name in found:
+            namespace[name] = channel.decode(found[name])
+            if isinstance(namespace[name], Remote):
+                object.__setattr__(namespace[name], "_name", name)
+    return namespace
 
 
 def _one_process(

@@ -34,6 +34,14 @@ def gradient_descent(
     lr > 0: the learning rate; steps >= 0: the most updates to do; f: the loss, recorded when given;
     tol: stop once ``||grad(w)|| <= tol``. On a quadratic with Hessian eigenvalues in [mu, L] it
     converges for every w0 iff ``0 < lr < 2 / L``.
+
+    >>> result = gradient_descent(lambda w: 2 * (w - 3.0), np.array([0.0]), lr=0.5, steps=20, tol=1e-12)
+    >>> result.converged, result.n_steps, result.params  # lr = 1 / L lands on the minimum in one step
+    (True, 1, array([3.]))
+    >>> gradient_descent(lambda w: w, np.array([1.0]), lr=-0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a finite number > 0, got -0.1
     """
     lr = require_positive(lr, "lr")
     steps = require_int(steps, "steps", minimum=0)
@@ -72,6 +80,11 @@ def momentum(
     (``result.n_grad_evals`` counts them). ``beta = 0`` is plain gradient descent.
 
     Arguments as in :func:`gradient_descent`; beta in [0, 1).
+
+    >>> momentum(lambda w: w, np.array([1.0]), lr=0.1, nesterov="False")  # "False" is a true string
+    Traceback (most recent call last):
+    ...
+    TypeError: nesterov must be True or False, got 'False' (str)
     """
     lr = require_positive(lr, "lr")
     beta = _require_beta(beta)

@@ -33,7 +33,17 @@ __all__ = ["Schedule", "cosine", "inverse_time", "learning_rate", "step_decay", 
 
 @dataclass(frozen=True, eq=False)
 class Schedule:
-    """A learning rate for each update: ``schedule(t) -> float`` for t = 0, 1, ...; ``name`` describes it."""
+    """A learning rate for each update: ``schedule(t) -> float`` for t = 0, 1, ...; ``name`` describes it.
+
+    Its values must be finite and >= 0 (a negative rate would climb the loss):
+
+    >>> Schedule("halving", lambda t: 0.1 * 0.5**t).values(3)
+    array([0.1  , 0.05 , 0.025])
+    >>> Schedule("ascent", lambda t: -0.1)(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr(0), the learning rate of update 0, must be a finite number >= 0, got -0.1
+    """
 
     name: str
     rate: Callable[[int], float]
