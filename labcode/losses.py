@@ -311,10 +311,11 @@ def _logits(z: Array, what: str = "X @ w + b") -> Array:
 
 def _bce_from_logits(z: Array, y: Array) -> float:
     # -y log p - (1 - y) log(1 - p) = y softplus(-z) + (1 - y) softplus(z), as log p = -softplus(-z)
-    out = float(np.mean(y * kernels.softplus(-z) + (1.0 - y) * kernels.softplus(z)))
-    if math.isfinite(out):
-        return out
-    # a logit of +-inf (X @ w overflowed) with a label of weight 0 there: 0 * inf is nan, the term is 0
+    total = z.sum()
+    if math.isfinite(total):  # every logit finite (one sum tells: an inf or a nan is not)
+        return float(np.mean(y * kernels.softplus(-z) + (1.0 - y) * kernels.softplus(z)))
+    _logits(z)  # a nan has no answer
+    # a logit of +-inf (X @ w overflowed): where its label has weight 0, 0 * inf is nan but the term is 0
     with np.errstate(invalid="ignore"):
         terms = np.where(y > 0, y * kernels.softplus(-z), 0.0) + np.where(
             y < 1, (1.0 - y) * kernels.softplus(z), 0.0
@@ -348,7 +349,7 @@ def bce(w: Any, X: Any, y: Any) -> float:
     {"w": (d,), "b": ()}, X (n, d)."""
     w, b = _split(w, "w")
     w, X, y, b0 = _binary_inputs(w, X, y, b)
-    return _bce_from_logits(_logits(X @ w + b0), y)
+    return _bce_from_logits(X @ w + b0, y)
 
 
 def bce_grad(w: Any, X: Any, y: Any) -> Any:

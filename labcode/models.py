@@ -178,7 +178,8 @@ def linear_loss(params: Params, X: Any, y: Any) -> Any:
     """Mean squared error mean((X @ w + b - y)^2); X (n, d), y (n,). Returns a scalar."""
     w, b, X = _linear_params(params, X)
     y = _real_targets(y, X.shape[0])
-    out = ((X @ w + b - y) ** 2).mean()
+    with np.errstate(over="ignore"):  # a square that overflows is computed again, scaled, below
+        out = ((X @ w + b - y) ** 2).mean()
     if type(out) is np.float64 and not np.isfinite(out):  # a residual whose square overflows
         return np.float64(losses._mean_square(X @ w + b - y))
     return out
@@ -223,9 +224,10 @@ def logistic_loss(params: Params, X: Any, y: Any) -> Any:
     w, b, X = _linear_params(params, X)
     y = _binary_targets(y, X.shape[0])
     z = X @ w + b
-    out = (softplus(z) - y * z).mean()
+    with np.errstate(invalid="ignore"):  # inf - inf at a logit of +inf is computed again below
+        out = (softplus(z) - y * z).mean()
     if type(out) is np.float64 and not np.isfinite(out):  # a logit of +-inf: inf - inf, where the term is 0
-        return np.float64(losses._bce_from_logits(losses._logits(z), y))
+        return np.float64(losses._bce_from_logits(z, y))
     return out
 
 
