@@ -15,6 +15,7 @@ from matplotlib.colors import to_rgba
 from labcode import notebook
 
 
+@pytest.mark.build  # imports myst-nb, which only the book's requirements install
 def test_glue_hands_myst_nb_a_plain_python_number(monkeypatch):
     import myst_nb
 
