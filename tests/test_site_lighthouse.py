@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, toc_files
-from site_helpers import chromium_executable, toc_chapter_pages, toc_pages
+from site_helpers import CHROMIUM_SANDBOX, chromium_executable, toc_chapter_pages, toc_pages
 
 LIGHTHOUSE = ROOT / "book" / "_ext" / "node_modules" / "lighthouse" / "cli" / "index.js"
 INSTALL_LIGHTHOUSE = "npm ci --prefix book/_ext"
@@ -61,7 +61,8 @@ def run_lighthouse(url: str, report: os.PathLike) -> dict:
         "--output=json",
         f"--output-path={report}",
         f"--only-categories={','.join(CATEGORIES)}",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking",
+        "--chrome-flags="
+        + " ".join(["--headless=new", *CHROMIUM_SANDBOX, "--disable-gpu", "--disable-background-networking"]),
     ]
     env = {**os.environ, "CHROME_PATH": chromium_executable()}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

@@ -54,6 +54,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const STATUS_WAIT_MS = 8000; // Thebe's script is ~1 MB; on a slow line it needs a few seconds
   const BINDER_WAIT_MS = 90000; // mybinder.org builds or starts an image: a minute is normal, more means busy
   let shown = "";
+  const thebeStatus = () => document.querySelector(".thebe-launch-button .status")?.textContent.trim() ?? "";
   const say = (text) => {
     if (shown === text) return;
     shown = text;
@@ -62,8 +63,12 @@ document.addEventListener("DOMContentLoaded", () => {
       box = document.createElement("div");
       box.className = "admonition note live-code-status";
       box.setAttribute("role", "status");
-      (document.querySelector(".bd-article section") || document.querySelector(".bd-article"))?.prepend(box);
+      // under sphinx-thebe's status line (which it puts under the title), else under the title
+      const anchor = document.querySelector(".thebe-launch-button") || document.querySelector(".bd-article h1");
+      anchor?.after(box);
     }
+    const line = document.querySelector(".thebe-launch-button");
+    if (line && !/ready/.test(thebeStatus())) line.textContent = "Live Code could not start";
     box.replaceChildren(document.createTextNode(text + " "));
     const colab = document.querySelector('a[href*="colab.research.google.com"]');
     if (colab) {
@@ -73,7 +78,6 @@ document.addEventListener("DOMContentLoaded", () => {
       box.append(link);
     }
   };
-  const thebeStatus = () => document.querySelector(".thebe-launch-button .status")?.textContent.trim() ?? "";
   // A script that cannot be fetched fires "error" on its element, which does not bubble: listen in the capture phase.
   window.addEventListener(
     "error",
