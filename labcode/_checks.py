@@ -67,8 +67,15 @@ def as_float_array(value: Any, name: str, *, allow_complex: bool = False) -> np.
 
 def float_array(value: Any, name: str, *, finite: bool = False) -> np.ndarray:
     """``value`` as a float64 array, not copied when it already is one (a view the caller must not write
-    into); otherwise as :func:`as_float_array`. ``finite=True`` also applies :func:`require_finite`."""
-    arr = value if type(value) is np.ndarray and value.dtype == np.float64 else as_float_array(value, name)
+    into), or a float64 scalar for a Python float; otherwise as :func:`as_float_array`. ``finite=True``
+    also applies :func:`require_finite`."""
+    kind = type(value)
+    if kind is np.ndarray and value.dtype == np.float64:
+        arr = value
+    elif kind is float or kind is np.float64:  # a number: a float64 scalar, as np.asarray(...)[()] gives
+        arr = np.float64(value)
+    else:
+        arr = as_float_array(value, name)
     return require_finite(arr, name) if finite else arr
 
 
