@@ -91,7 +91,7 @@ pytest: $(FRAMEWORKS)
 
 pytest: $(NODE_TOOLS)
 
-# One tier alone, without the frameworks: `make tier MARKERS="sandbox or browser"` (.ci/run's second run, as an
+# One tier alone, without the frameworks: `make tier MARKERS="sandbox or user"` (.ci/run's second run, as an
 # ordinary user from a clone under /tmp).
 MARKERS ?= not slow
 tier: $(STAMP) $(NODE_TOOLS)
