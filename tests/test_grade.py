@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from conftest import ROOT, load_yaml
 from lab_solutions import lab1_bugs, lab1_gradients, lab2_autodiff, lab2_bugs
@@ -127,6 +128,7 @@ def task(report, key):
 # The folder: full marks for the answer key, the right verdicts for the rest
 
 
+@pytest.mark.sandbox
 def test_the_answer_key_gets_full_marks_in_both_labs(folder):
     _, reports, _ = folder
     for student, lab in (("alice", "gradients"), ("dave", "autodiff")):
@@ -137,12 +139,14 @@ def test_the_answer_key_gets_full_marks_in_both_labs(folder):
         assert all(t.status == "solved" for t in report.tasks)
 
 
+@pytest.mark.sandbox
 def test_one_seed_for_a_folder_and_students_named_by_file_or_folder(folder):
     _, reports, _ = folder
     assert sorted(reports) == ["alice", "bob", "dave", "frank", "ivan"]
     assert {r.seed for r in reports.values()} == {2024}
 
 
+@pytest.mark.sandbox
 def test_a_planted_bug_costs_its_task_and_gets_its_hint(folder):
     _, reports, _ = folder
     bob = reports["bob"]
@@ -153,6 +157,7 @@ def test_a_planted_bug_costs_its_task_and_gets_its_hint(folder):
     assert [t.key for t in bob.tasks if not t.solved] == ["mse"]
 
 
+@pytest.mark.sandbox
 def test_checkpoint_answers_are_reported_not_graded(folder):
     _, reports, _ = folder
     alice = reports["alice"]
@@ -169,6 +174,7 @@ def test_checkpoint_answers_are_reported_not_graded(folder):
     assert not any(reports["dave"].checkpoints.values())
 
 
+@pytest.mark.sandbox
 def test_a_notebook_broken_in_many_ways_gets_verdicts_not_tracebacks(folder):
     _, reports, _ = folder
     frank = reports["frank"]
@@ -183,6 +189,7 @@ def test_a_notebook_broken_in_many_ways_gets_verdicts_not_tracebacks(folder):
     assert "the `# TODO 2` line was deleted" in problems
 
 
+@pytest.mark.sandbox
 def test_a_file_that_is_not_a_notebook_is_reported(folder):
     _, reports, _ = folder
     ivan = reports["ivan"]
@@ -190,6 +197,7 @@ def test_a_file_that_is_not_a_notebook_is_reported(folder):
     assert ivan.tasks == [] and "not graded" in ivan.to_text()
 
 
+@pytest.mark.sandbox
 def test_the_csv_has_one_row_per_notebook(folder):
     _, reports, scores = folder
     rows = csv_rows(scores)
@@ -208,6 +216,7 @@ def test_the_csv_has_one_row_per_notebook(folder):
     assert {r["seed"] for r in rows} == {"2024"}
 
 
+@pytest.mark.sandbox
 def test_the_command_line_on_the_answer_key_exits_0(folder, capsys):
     base, _, _ = folder
     assert main([str(base / "alice.ipynb"), "--seed", "7"]) == 0
@@ -221,6 +230,7 @@ def test_the_command_line_on_the_answer_key_exits_0(folder, capsys):
 # The starter, time-outs, dead kernels
 
 
+@pytest.mark.sandbox
 def test_the_starter_gets_zero_and_says_not_attempted(tmp_path, capsys):
     scores = tmp_path / "scores.csv"
     assert main([str(LAB2), "--markdown", "--csv", str(scores), "--seed", "1"]) == 1
@@ -232,6 +242,7 @@ def test_the_starter_gets_zero_and_says_not_attempted(tmp_path, capsys):
     assert row["student"] == "lab2_autodiff" and row["points"] == "0" and row["checkpoints_answered"] == "0/5"
 
 
+@pytest.mark.sandbox
 def test_infinite_loops_are_interrupted(tmp_path):
     nb = solved("gradients")
     i = code_index(nb, "def numerical_hessian")
@@ -249,6 +260,7 @@ def test_infinite_loops_are_interrupted(tmp_path):
     assert len(report.problems) == 1 and "ran longer than 4 s and was interrupted" in report.problems[0]
 
 
+@pytest.mark.sandbox
 def test_exits_and_dead_kernels_are_survived(tmp_path):
     nb = solved("gradients")
     nb.cells.insert(code_index(nb, "def mse_loss") + 1, nbformat.v4.new_code_cell("import os\n\nos._exit(1)"))
@@ -276,7 +288,7 @@ def test_the_module_runs_as_a_command_and_prints_json(tmp_path):
     bad = tmp_path / "empty.ipynb"
     bad.write_text("")
     proc = subprocess.run(
-        [sys.executable, "-m", "labcode.grade", str(bad), "--json", "--lab", "lab1"],
+        [sys.executable, "-m", "labcode.grade", str(bad), "--json", "--lab", "lab1", "--no-sandbox"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -340,7 +352,7 @@ def test_identify_lab_by_metadata_then_by_functions():
 def test_an_unknown_lab_is_not_graded(tmp_path):
     path = tmp_path / "x.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), path)
-    report = grade_notebook(path, seed=0)
+    report = grade_notebook(path, seed=0, sandbox=False)  # nothing runs: no sandbox needed
     assert report.error.startswith("cannot tell which lab") and "--lab" in report.error and not report.passed
 
 
@@ -348,7 +360,7 @@ def test_an_unknown_lab_is_not_graded(tmp_path):
 def test_unreadable_files_are_reported_without_a_kernel(tmp_path, content):
     path = tmp_path / "bad.ipynb"
     path.write_text(content)
-    report = grade_notebook(path, lab="autodiff", seed=0)
+    report = grade_notebook(path, lab="autodiff", seed=0, sandbox=False)  # nothing runs
     assert report.error.startswith("not a readable notebook")
     assert [t.status for t in report.tasks] == ["not graded"] * 5 and report.points == 0
 
@@ -360,7 +372,7 @@ def test_a_hand_edited_notebook_with_odd_cells_gets_a_report(tmp_path):
     nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": 7})
     path = tmp_path / "odd.ipynb"
     path.write_text(json.dumps(nb))
-    report = grade_notebook(path, seed=0)
+    report = grade_notebook(path, seed=0, sandbox=False)  # nothing runs
     assert report.error is not None and not report.passed
     assert [t.status for t in report.tasks] == ["not graded"] * 5 or report.tasks == []
 
@@ -426,6 +438,7 @@ def test_main_exit_codes_and_formats_without_kernels(monkeypatch, tmp_path, caps
     bad.write_text("{}")
     fake = {good.name: report_of(["solved"] * 5), bad.name: report_of(["solved"] * 4 + ["wrong"])}
     monkeypatch.setattr(labcode.grade, "grade_notebook", lambda path, **kw: fake[path.name])
+    monkeypatch.setattr(labcode.grade, "sandbox_problem", lambda: None)  # nothing runs: no bwrap needed
     assert main([str(good)]) == 0
     assert main([str(good), str(bad), "--json"]) == 1
     out = capsys.readouterr().out
@@ -472,6 +485,7 @@ def test_the_grading_workflow_grades_changed_labs_with_least_privilege():
     assert "${{" not in script, "no expression inside a script: they go through env"
 
 
+@pytest.mark.sandbox
 def test_without_a_sandbox_the_grader_refuses_and_names_the_unsafe_flag(monkeypatch, tmp_path, capsys):
     import labcode.grade.sandbox
 
@@ -506,6 +520,7 @@ def sources_cell(sources):
     return "\n\n".join(sources.values())
 
 
+@pytest.mark.sandbox
 @pytest.mark.parametrize("lab_key", STARTERS)
 def test_every_planted_bug_gets_the_same_verdict_through_the_sandbox(lab_key):
     """One sandbox per lab: each bug's sources are run as a cell, then its task is graded from outside.
@@ -542,6 +557,7 @@ def test_every_planted_bug_gets_the_same_verdict_through_the_sandbox(lab_key):
         sandbox.close()
 
 
+@pytest.mark.sandbox
 def test_the_sandbox_isolates_and_limits_the_students_process():
     """Network, files, environment and rlimits as seen from inside (the red team tries to break them)."""
     from labcode.grade.sandbox import HOME, Limits, Sandbox
@@ -627,6 +643,7 @@ import json, os, sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from labcode.grade import grade_notebook
 from labcode.grade.sandbox import Limits, Sandbox, sandbox_problem
@@ -761,3 +778,125 @@ def test_the_workflow_grades_exactly_the_changed_regular_lab_notebooks(tmp_path)
     strong = re.findall(r"<strong>(.*?)</strong>", rendered(text))
     assert strong == ["Total: 6/6", "Total: 0/6"], strong  # the grader's totals, and no other
     assert "<b>" not in rendered(text)
+
+
+# ----------------------------------------------------------------------------------------------------
+# In-process: quoting, reading files, the boundary's exceptions and arrays (tests/test_redteam.py has them
+# through the sandbox, in a batch)
+
+
+def test_quoted_text_renders_as_itself_and_never_as_markup():
+    from labcode.grade import quoting
+
+    evil = "a\r\n\x1b[2J\u202e<b>|**x**</b> `c` [l](http://u) www.e.com $m$ :tada: @me &amp; \\| \x00\x7f\x85\u2028"
+    md = quoting.markdown(evil)
+    page = rendered(f"| h |\n|---|\n| {md} |\n\n**Total: 0/6**")
+    assert page.count("<tr>") == 2 and re.findall(r"<strong>(.*?)</strong>", page) == ["Total: 0/6"]
+    assert not re.search(r"<(a|b|code|em|img)\b", page), page
+    (cell,) = re.findall(r"<td>(.*)</td>", page.split("<tbody>")[1], re.S)
+    assert html.unescape(cell) == quoting.visible(evil)  # every character shown, nothing interpreted
+    shown = quoting.visible(evil)
+    assert "\r" not in shown and "\n" not in shown and "a␍␊␛[2J<U+202E><b>" in shown and "␀␡" in shown
+    assert "<U+0085><U+2028>" in shown and quoting.terminal(evil) == shown
+    assert quoting.visible("x" * 1000, 50) == "x" * 49 + "…"
+
+
+def test_csv_cells_are_never_formulas():
+    from labcode.grade import quoting
+
+    for formula in ("=1+2", "+SUM(A1)", "-2+3", "@cmd", "＝1"):
+        assert quoting.csv_cell(formula) == "'" + formula
+    assert quoting.csv_cell("\t=1") == "␉=1" and quoting.csv_cell("\r=1") == "␍=1"  # shown, so no formula
+    assert (
+        quoting.csv_cell("alice") == "alice" and quoting.csv_cell(3) == 3 and quoting.csv_cell(True) == "True"
+    )
+
+
+def test_reading_text_of_200000_newlines_takes_no_time():
+    """identify_lab, checkpoints and missing_todos used regexes that backtracked across lines: 60,000 empty
+    lines took 41 s in the grader's own process."""
+    nb = read(LAB1)
+    for cell in nb.cells:
+        cell.metadata.pop("labcode", None)  # identified by the functions it defines: the regex runs
+    nb.cells.append(nbformat.v4.new_code_cell("\n" * 200_000 + "x = 1"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("**Your answer to checkpoint 1a:**" + "\n" * 200_000 + "#"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("**Your answer to checkpoint " + " \n" * 100_000))
+    start = time.perf_counter()
+    assert identify_lab(nb) == (gradients.LAB, "the functions it defines")
+    assert reading.checkpoints(nb, gradients.LAB)["1a"] is False
+    assert reading.missing_todos(nb, gradients.LAB) == []
+    assert time.perf_counter() - start < 1.0
+
+
+def test_a_checkpoint_the_lab_does_not_ask_is_not_reported():
+    nb = read(LAB2)
+    nb.cells.append(nbformat.v4.new_markdown_cell("**Your answer to checkpoint 9z:** three words here"))
+    assert set(reading.checkpoints(nb, autodiff.LAB)) == set(autodiff.LAB.checkpoints)
+
+
+def test_only_regular_files_up_to_the_limit_are_read(tmp_path):
+    nbformat.write(read(LAB1), tmp_path / "real.ipynb")
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "real.ipynb")
+    (tmp_path / "zero.ipynb").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    (tmp_path / "dir.ipynb").mkdir()
+    nbformat.write(read(LAB1), tmp_path / "dir.ipynb" / "hidden.ipynb")  # inside a "notebook": not graded
+    with open(tmp_path / "huge.ipynb", "wb") as handle:
+        handle.truncate(reading.MAX_NOTEBOOK_BYTES + 1)
+    assert [p.name for p in reading.notebooks_in(tmp_path)] == [
+        "dir.ipynb", "fifo.ipynb", "huge.ipynb", "link.ipynb", "real.ipynb", "zero.ipynb",
+    ]  # fmt: skip
+    assert reading.read_notebook(tmp_path / "real.ipynb").cells
+    for name, words in [
+        ("link", "a symbolic link"),
+        ("zero", "a symbolic link"),
+        ("fifo", "a FIFO (named pipe)"),
+        ("dir", "a folder"),
+        ("huge", "over the grader's limit of 20 MB"),
+        ("missing", "cannot be read (No such file or directory)"),
+    ]:
+        with pytest.raises(reading.NotAFile, match=re.escape(words)):
+            reading.read_notebook(tmp_path / f"{name}.ipynb")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["SystemExit", "KeyboardInterrupt", "GeneratorExit", "StopIteration", "StopAsyncIteration", "X\x1b"],
+)
+def test_an_exception_from_the_students_process_never_steers_the_grader(name):
+    """It arrives as an Exception that no loop or interpreter treats as a signal, and reads as in-process."""
+    from labcode.grade import remote
+
+    exc = remote._exception({"type": name, "message": "m"})
+    assert isinstance(exc, Exception) and not isinstance(exc, (StopIteration, StopAsyncIteration))
+    assert type(exc).__name__ == re.sub(r"\W", "_", name)
+    assert isinstance(remote._exception({"type": "ValueError", "message": "m"}), ValueError)
+    if name == "SystemExit":
+        assert labcode.labs.framework._last_line(exc) == "SystemExit: m"
+
+
+def test_a_0d_array_crosses_as_a_0d_array():
+    from labcode.grade import driver, remote
+
+    session = driver.Session(*os.pipe())
+    try:
+        channel = remote.Channel(-1, -1, lambda: None)
+        for value in (np.asarray(2.5), np.arange(6.0).reshape(2, 3).T, np.ones((0, 3))):
+            back = channel.decode(session.encode(value))
+            assert back.shape == value.shape and np.array_equal(back, value)
+            assert session.decode(channel.encode(value)).shape == value.shape
+    finally:
+        session.reader.close()
+        session.writer.close()
+
+
+def test_bad_options_are_refused_before_anything_is_graded(tmp_path, capsys):
+    for bad in (["--timeout", "0"], ["--timeout", "nan"], ["--notebook-timeout", "-1"], ["--jobs", "0"]):
+        with pytest.raises(SystemExit):
+            main([str(LAB1), *bad])
+        assert "must be" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        grade_notebook(LAB1, timeout=-1, sandbox=False)
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "nothing\x1b[2J.ipynb")])
+    assert "\x1b" not in capsys.readouterr().err

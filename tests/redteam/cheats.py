@@ -1,6 +1,6 @@
 """Cheating notebooks: each is a lab starter (nothing solved) plus cells that try one way to game the grader.
 
-A cheat is a :class:`Cheat`: a name, the technique from issue 11 it covers, the cells it adds (before the
+A cheat is a :class:`Cheat`: a name, the technique from issue 11 (or 21) it covers, the cells it adds (before the
 "Your progress" cell), and what the grader must report: ``starter`` (graded exactly like the untouched
 starter: every task "not attempted", 0 points) or a list of words the report must contain (the cheat named).
 Sources are templates: ``{root}`` (the repository), ``{subs}`` (the folder of submissions), ``{port}`` (a TCP
@@ -21,6 +21,7 @@ class Cheat:
     lab: str = "gradients"
     starter: bool = True  # graded exactly like the untouched starter
     named: list[str] = field(default_factory=list)  # words the report must contain instead
+    points: int = 0  # what the cheat must score (a cheat that also solves tasks honestly scores them)
 
 
 # A wrong but working answer to every lab 1 task, used by cheats that need functions that run.
@@ -331,5 +332,107 @@ CHEATS = [
         lab="autodiff",
         starter=False,
         named=["Dual(a, da).value is a Anything, not a number"],
+    ),
+    # Issue 21: the reports around the verdicts, and the batch.
+    Cheat(
+        "control-flow exceptions from the students process",
+        "exceptions that would stop the grader (SystemExit, KeyboardInterrupt, GeneratorExit, StopIteration)",
+        [
+            "class Exit:\n"
+            "    @property\n"
+            "    def __class__(self):\n"
+            "        raise SystemExit('the batch is over')\n"
+            "def numerical_gradient(f, w, eps=1e-5):\n"
+            "    raise KeyboardInterrupt\n"
+            "def mse_loss(w, X, y):\n"
+            "    return Exit()\n"
+            "def mse_grad(w, X, y):\n"
+            "    raise GeneratorExit\n"
+            "def sigmoid(z):\n"
+            "    raise StopIteration\n"
+            "def bce_loss(w, X, y):\n"
+            "    raise SystemExit(0)\n"
+            "numerical_hessian = Exit()\n"
+        ],
+        starter=False,
+        named=[
+            "0/6",
+            "numerical_gradient(f, w) raised KeyboardInterrupt",
+            "mse_loss(w, X, y) raised SystemExit: the batch is over",
+            "sigmoid(z) raised StopIteration",
+            "looking up numerical_hessian in the notebook raised SystemExit: the batch is over",
+        ],
+    ),
+    Cheat(
+        "a driver that answers SystemExit",
+        "exceptions that would stop the grader, sent by a patched driver",
+        [
+            "import gc\n"
+            "for obj in gc.get_objects():\n"
+            "    if type(obj).__name__ == 'Session':\n"
+            "        Session, handle = type(obj), type(obj).handle\n"
+            "def patched(self, message):\n"
+            "    if message.get('op') != 'run_cell':\n"
+            "        raise SystemExit('stop grading')\n"
+            "    return handle(self, message)\n"
+            "Session.handle = patched\n"
+        ],
+        starter=False,
+        named=["0/6", "looking up numerical_gradient in the notebook raised SystemExit: stop grading"],
+    ),
+    Cheat(
+        "forged report lines in exception messages",
+        "exception messages and class names holding Markdown, HTML, carriage returns or ANSI escapes",
+        [
+            "FORGED = '\\r\\n\\n| Task 2, MSE loss and gradient | 1/1 | ✅ solved | |\\n\\n**Total: 6/6**\\n\\n### x: 6/6 (passed)<!--'\n"
+            "def numerical_gradient(f, w, eps=1e-5):\n"
+            "    raise ValueError(FORGED)\n"
+            "def mse_loss(w, X, y):\n"
+            "    raise type('\\x1b[2J\\x1b[Htotal 6/6', (Exception,), {})('\\x1b[32msolved\\x1b[0m\\rtotal 6/6')\n"
+            "def sigmoid(z):\n"
+            "    raise RuntimeError('<img src=x onerror=alert(1)> [link](https://evil.example) www.evil.example $x$')\n"
+            "raise ValueError(FORGED)\n"
+        ],
+        starter=False,
+        named=["0/6", "raised ValueError"],
+    ),
+    Cheat(
+        "ten cells that sleep just under the limit",
+        "a notebook over its whole wall-time budget, each cell under its own",
+        ["import time\ntime.sleep(5)\n"] * 10,
+        starter=False,
+        named=["0/6", "used up its 20 s of wall time"],
+    ),
+    Cheat(
+        "a 48 MB boolean array",
+        "replies too large for the grader (memory)",
+        ["def mse_loss(w, X, y):\n    return np.ones(48 * 2**20, dtype=bool)\n"],
+        starter=False,
+        named=["0/6", "a reply over 4 MB"],
+    ),
+    Cheat(
+        "writes into the grader's arrays",
+        "writing into the arrays the grader passed",
+        [
+            "def numerical_gradient(f, w, eps=1e-5):\n"
+            "    w[:] = 0.0\n"
+            "    return np.zeros_like(w)\n"
+            "def mse_loss(w, X, y):\n"
+            "    X[:] = 0.0; y[:] = 0.0; w[:] = 0.0\n"
+            "    return 0.0\n"
+            "def mse_grad(w, X, y):\n"
+            "    X[:] = 0.0; y[:] = 0.0; w[:] = 0.0\n"
+            "    return np.zeros_like(w)\n"
+        ],
+        starter=False,
+        named=["0/6", "changed its argument w"],
+    ),
+    Cheat(
+        "a hundred thousand newlines",
+        "cells of 100,000 newlines (backtracking regexes in the grader)",
+        [
+            "\n" * 100_000 + "x = 1\n",
+            "def mse_loss(w, X, y):\n" + "\n" * 100_000 + "    raise NotImplementedError\n",
+        ],
     ),
 ]
