@@ -350,3 +350,18 @@ def test_every_technique_of_the_issue_is_covered():
     ]:
         assert words in techniques, words
     assert len({c.name for c in CHEATS}) == len(CHEATS) >= 15
+
+
+@pytest.mark.frameworks
+def test_importing_torch_after_the_labs_is_no_reference_used(tmp_path):
+    """torch reads ``__file__`` of every module in sys.modules: a labcode stand-in must not trip on it."""
+    import torch  # noqa: F401 (make test installs it: requirements-frameworks.txt; the marker says so)
+
+    nb = nbformat.read(STARTERS["gradients"], as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import torch\n\nx = torch.ones(3)"))
+    nbformat.write(nb, tmp_path / "torch.ipynb")
+    report = grade_folder(tmp_path, seed=1, timeout=60)[0]
+    assert report.problems == [], (
+        report.problems
+    )  # was: raised ReferenceUsed: labcode.labs.gradients.__file__
+    assert [t.status for t in report.tasks] == ["not attempted"] * 5
