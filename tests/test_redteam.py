@@ -192,7 +192,14 @@ def starter_report(graded, lab):
     return reports[slug("patch print")] if lab == "gradients" else None
 
 
-@pytest.mark.parametrize("cheat", CHEATS, ids=[slug(c.name) for c in CHEATS])
+@pytest.mark.parametrize(
+    "cheat",
+    [
+        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.awaits)) if c.awaits else c
+        for c in CHEATS
+    ],
+    ids=[slug(c.name) for c in CHEATS],
+)
 def test_a_cheat_gets_no_points(graded, cheat):
     report = graded[0][slug(cheat.name)]
     text = report.to_text()
@@ -347,6 +354,7 @@ def test_every_technique_of_the_issue_is_covered():
         "replies too large",
         "writing into the arrays",
         "100,000 newlines",
+        "lent function once on the first call",
     ]:
         assert words in techniques, words
     assert len({c.name for c in CHEATS}) == len(CHEATS) >= 15

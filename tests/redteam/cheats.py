@@ -21,7 +21,9 @@ class Cheat:
     lab: str = "gradients"
     starter: bool = True  # graded exactly like the untouched starter
     named: list[str] = field(default_factory=list)  # words the report must contain instead
-    points: int = 0  # what the cheat must score (a cheat that also solves tasks honestly scores them)
+    # Set when the verdict needs a change outside the grader that is not made yet: the test is then a strict
+    # xfail (it fails loudly, XPASS, the day the change lands, so the mark must go).
+    awaits: str = ""
 
 
 # A wrong but working answer to every lab 1 task, used by cheats that need functions that run.
@@ -434,5 +436,28 @@ CHEATS = [
             "\n" * 100_000 + "x = 1\n",
             "def mse_loss(w, X, y):\n" + "\n" * 100_000 + "    raise NotImplementedError\n",
         ],
+    ),
+    Cheat(
+        "count f on the first call only",
+        "calling a lent function once on the first call, then differencing numerically",
+        [
+            "first = [True]\n"
+            "def reverse_gradient(f, w):\n"
+            "    w = np.asarray(w, dtype=float)\n"
+            "    if first[0]:\n"
+            "        first[0] = False\n"
+            "        f(w)\n"
+            "        return np.zeros_like(w)\n"
+            "    grad = np.zeros_like(w)\n"
+            "    for i in range(w.size):\n"
+            "        step = np.zeros_like(w)\n"
+            "        step[i] = 1e-6\n"
+            "        grad[i] = (f(w + step) - f(w - step)) / 2e-6\n"
+            "    return grad\n"
+        ],
+        lab="autodiff",
+        starter=False,
+        named=["0/6", "reverse_gradient(f, w) called f"],
+        awaits="labcode/labs/autodiff.py must count the calls of f in every call of reverse_gradient",
     ),
 ]
