@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from labcode import tree
-from labcode._checks import as_float_array, require_finite, require_int, require_ndim, shape_str
+from labcode._checks import as_float_array, float_array, require_finite, require_int, require_ndim, shape_str
 from labcode.autodiff import kernels
 from labcode.autodiff.functions import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax, softplus
 
@@ -74,7 +74,7 @@ def sigmoid_grad(z: Any) -> float | Array:
     Written with sigmoid(-z) rather than 1 - sigmoid(z): at z = 40, 1 - sigmoid(z) rounds to 0,
     while sigmoid(-40) = 4.2e-18 is accurate. A number gives a float; nan is refused, as by sigmoid.
     """
-    z = as_float_array(z, "z")
+    z = float_array(z, "z")
     if np.isnan(z).any():
         i = tuple(int(k) for k in np.argwhere(np.isnan(z))[0])
         raise ValueError(f"z must hold numbers, not nan, but z{list(i) if i else ''} = nan")
@@ -88,7 +88,7 @@ def sigmoid_grad(z: Any) -> float | Array:
 
 
 def _design_matrix(X: Any) -> Array:
-    X = require_ndim(as_float_array(X, "X"), "X", 2, "(n, d)")
+    X = require_ndim(float_array(X, "X"), "X", 2, "(n, d)")
     if X.shape[0] == 0:
         raise ValueError(
             f"X must have at least one row (n >= 1) to average over, got shape {shape_str(X.shape)}"
@@ -100,7 +100,7 @@ def _targets(y: Any, n: int, rows: str = "X has n = {n} rows") -> Array:
     """``y`` as an (n,) float array, with the (n, 1) column singled out: it is the classic broadcasting bug.
 
     ``rows`` says where n comes from, in the caller's names ("X has n = 5 rows", "z has n = 5 entries")."""
-    y = as_float_array(y, "y")
+    y = float_array(y, "y")
     if y.ndim == 2 and y.shape[1] == 1:
         raise ValueError(
             f"y must have shape (n,) = ({n},), got {shape_str(y.shape)}: a column vector is the classic "
@@ -118,7 +118,7 @@ def _targets(y: Any, n: int, rows: str = "X has n = {n} rows") -> Array:
 
 def _weight_vector(w: Any, X: Array) -> Array:
     d = X.shape[1]
-    w = require_ndim(as_float_array(w, "w"), "w", 1, f"(d,) = ({d},)")
+    w = require_ndim(float_array(w, "w"), "w", 1, f"(d,) = ({d},)")
     if w.shape[0] != d:
         raise ValueError(
             f"w must have shape (d,) = ({d},) to match X of shape {shape_str(X.shape)}, got {shape_str(w.shape)}"
@@ -170,7 +170,7 @@ def _binary_inputs(w: Any, X: Any, y: Any, b: Any) -> tuple[Array, Array, Array,
 
 
 def _binary_logit_inputs(z: Any, y: Any) -> tuple[Array, Array]:
-    z = require_finite(require_ndim(as_float_array(z, "z"), "z", 1, "(n,)"), "z")
+    z = require_finite(require_ndim(float_array(z, "z"), "z", 1, "(n,)"), "z")
     if z.shape[0] == 0:
         raise ValueError("z must have at least one entry (n >= 1) to average over, got shape (0,)")
     return z, _soft_binary_labels(_targets(y, z.shape[0], "z has shape ({n},)"))
@@ -180,7 +180,7 @@ def _multiclass_inputs(W: Any, X: Any, y: Any, b: Any) -> tuple[Array, Array, Ar
     """The checks of the softmax cross-entropy family: X (n, d), W (d, k), labels in range(k), b (k,)."""
     X = _design_matrix(X)
     d = X.shape[1]
-    W = require_ndim(as_float_array(W, "W"), "W", 2, f"(d, k) = ({d}, k)")
+    W = require_ndim(float_array(W, "W"), "W", 2, f"(d, k) = ({d}, k)")
     if W.shape[0] != d:
         raise ValueError(
             f"W must have shape (d, k) with d = {d} rows to match X of shape {shape_str(X.shape)}, "
@@ -193,7 +193,7 @@ def _multiclass_inputs(W: Any, X: Any, y: Any, b: Any) -> tuple[Array, Array, Ar
 
 
 def _multiclass_logit_inputs(Z: Any, y: Any) -> tuple[Array, Array]:
-    Z = require_ndim(as_float_array(Z, "Z"), "Z", 2, "(n, k)")
+    Z = require_ndim(float_array(Z, "Z"), "Z", 2, "(n, k)")
     if Z.shape[0] == 0:
         raise ValueError(
             f"Z must have at least one row (n >= 1) to average over, got shape {shape_str(Z.shape)}"
@@ -216,7 +216,7 @@ def add_bias_column(X: Any) -> Array:
 def one_hot(y: Any, k: int) -> Array:
     """Integer labels y (n,) in range(k) -> (n, k) float array with a single 1 per row."""
     k = require_int(k, "k (the number of classes)", minimum=1)
-    y = as_float_array(y, "y")
+    y = float_array(y, "y")
     y = _class_labels(require_finite(require_ndim(y, "y", 1, "(n,)"), "y"), k)
     Y = np.zeros((y.shape[0], k))
     Y[np.arange(y.shape[0]), y] = 1.0

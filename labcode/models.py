@@ -100,7 +100,7 @@ def _design(X: Any) -> Any:
         if len(X.shape) != 2:
             raise ValueError(f"X must have shape (n, d), got shape {shape_str(X.shape)}")
         return X
-    X = require_ndim(as_float_array(X, "X"), "X", 2, "(n, d)")
+    X = require_ndim(float_array(X, "X"), "X", 2, "(n, d)")
     if X.shape[0] == 0:
         raise ValueError(f"X must have at least one row, got shape {shape_str(X.shape)}")
     return require_finite(X, "X")
@@ -404,7 +404,7 @@ def mlp_forward(params: Params, X: Any, *, activation: str = "tanh") -> Any:
 def _mlp_targets(y: Any, n: int, k: int, loss: str) -> np.ndarray:
     """y in the shape each loss takes: (n, k) for "mse", (n,) floats for "bce", (n,) ints otherwise."""
     if loss == "mse":
-        y = require_finite(as_float_array(y, "y"), "y")
+        y = require_finite(float_array(y, "y"), "y")
         if y.shape == (n,) and k == 1:
             return y.reshape(n, 1)
         if y.shape != (n, k):
