@@ -16,6 +16,9 @@ Decisions a reader may want to know:
   ``sigmoid(1e4) == 1.0``, ``sigmoid(-1e4) == 0.0`` (the true value, e^-10000, is below the smallest
   float), ``log_sigmoid(-1e4) == -1e4`` and ``log_sigmoid(1e4) == 0.0``. See
   :mod:`labcode.autodiff.functions`.
+* Finite wherever the true value is: ``mse`` with a residual of 1.5e154 (whose square overflows) scales
+  the residuals first, and ``bce`` with a logit X @ w + b of +inf and y = 1 counts that term as the 0 it
+  is (0 * inf would be nan). A logit of nan (X @ w overflowing with both signs) is refused by name.
 * Binary cross-entropy is defined for *soft* labels too: any y in [0, 1] is accepted, anything outside refused.
 * Softmax cross-entropy takes integer class labels in ``range(k)``; whole-valued floats such as ``2.0`` count.
 * Parameters with an intercept come as a dict, the form labcode.gradcheck.check_gradient and

@@ -31,6 +31,11 @@ Which one each function uses, measured on this library:
   forward-over-reverse (``jacobian(grad(f), mode="forward")``), which reruns the whole forward and
   backward pass with Duals for every entry.
 
+f must stay inside the graph: ``float(x)`` or ``math.sin(x)`` of a Tensor or Dual while its derivative is
+being taken turns it into a plain number, whose part of the derivative is then lost; that warns
+(:class:`~labcode.autodiff.ops.LostDerivativeWarning`). A list of outputs is refused for jacobian: build
+one array with ``stack``.
+
 Each call takes its own level for as long as f runs (see :mod:`labcode.autodiff.levels`), so derivatives nested inside each other
 never mix up their tangents ("perturbation confusion").
 """

@@ -14,7 +14,8 @@ One set of defaults, whatever the operand:
 
 * **Return type.** On a Dual or a Tensor they return a Dual or a Tensor; on numbers and arrays a float64
   array of the result's shape, and a Python ``float`` when that shape is ``()`` (as ``grad`` and ``jvp``
-  return).
+  return). Integers, bools, float16 and float32 are computed in float64 (``sigmoid(np.uint8([200]))`` is
+  1.0, not uint8 arithmetic's 0.0); complex numbers are refused.
 * **Axis.** The softmax family and ``logsumexp`` work along ``axis=-1``, the last axis: logits come as
   ``(n, k)``, one row per example, and the k classes are normalised together. That is the default of
   ``jax.nn.softmax`` and the axis PyTorch users pass (``dim=-1``). ``logsumexp`` takes the same default

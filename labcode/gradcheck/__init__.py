@@ -50,9 +50,12 @@ Truncation is not noise. When that gap is far above f's rounding and would loose
 default step is too large for f (sin(w) at |w| = 1e6 has a step of 3) or f is noisy inside: every probe
 is differenced again with ``numdiff.derivative(..., method="adaptive")``, whose error estimate becomes
 the noise (at most ``probes.ADAPT_LIMIT`` probes; beyond that the diagnosis names truncation and a
-smaller h). Two more exceptions to "disagree means wrong": a grad that matches f's slope on w's side of a
-kink lying within the step (a ReLU 1e-8 from 0) passes with a note naming the kink, and a failing grad
-that returns float32 says so.
+smaller h). When the default steps are that large (above 1e-4, i.e. |w_i| > 30) and even the adaptive
+steps leave a disagreement that no clean pattern (zero, sign, factor, transpose) explains, the check is
+"noisy" and says it is inconclusive: at |w| = 1e12 a step of 3e6 skips whole periods of sin(w), and no
+finite difference there can tell a right grad from a wrong one. Two more exceptions to "disagree means
+wrong": a grad that matches f's slope on w's side of a kink lying within the step (a ReLU 1e-8 from 0)
+passes with a note naming the kink, and a failing grad that returns float32 says so.
 """
 
 from labcode.gradcheck.check import check_gradient

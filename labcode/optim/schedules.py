@@ -12,6 +12,10 @@ will use, for plots.
 - ``warmup(base, steps=)``: ``base(0) (t + 1) / steps`` for ``t < steps``, then ``base(t - steps)`` (torch's
   ``LinearLR`` followed by ``base`` in a ``SequentialLR``).
 
+A schedule's values are checked as they are used: each must be a finite number >= 0 (a negative rate
+would climb the loss, a nan end the run as "diverged" with no word of why), else a ValueError names the
+update, ``lr(3)``.
+
 Why decay at all: with mini-batch gradients a constant step keeps bouncing at a noise floor whose size is
 proportional to ``lr``; a step that decays to 0 (while its sum still diverges, as 1/t's does) reaches the
 minimum. Why warm up: an adaptive method's first steps are taken on the first few gradients alone.
