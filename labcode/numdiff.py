@@ -326,7 +326,7 @@ def _needs_check(x: float, h: float | None) -> bool:
     return h is None and abs(x) > LARGE_COORDINATE
 
 
-def _precision_note(low_dtype: np.dtype | None, method: str) -> str:
+def _precision_note(low_dtype: np.dtype | None) -> str:
     """Why a value from an f that returns float32/float16 carries few digits, and what to do."""
     if low_dtype is None:
         return ""
@@ -367,18 +367,18 @@ def _report(
     where: str,
     as_value: Callable,
     low_dtype: np.dtype | None = None,
-    method: str = "central",
+    what: str | None = None,
 ) -> Any:
     """The value (warning if its estimate says it may be wrong and ``warn``), or the full result.
 
     ``low_dtype``: f returned float32/float16 values, which the estimate (made with float64's epsilon)
-    cannot vouch for: the value is then never called successful.
+    cannot vouch for: the value is then never called successful, and the message is about f alone
+    (``what``, e.g. "the gradient", without the worst entry or estimated digits, which vary by CPU).
     """
     success, message = _est.judge(estimate, where)
-    note = _precision_note(low_dtype, method)
+    note = _precision_note(low_dtype)
     if note:
-        head = message or f"{where} may be wrong"
-        success, message = False, f"{head}: {note}"
+        success, message = False, f"{what or where} may be wrong: {note}"
     value = as_value(estimate.value)
     if full_output:
         return DerivativeResult(value, as_value(estimate.error), calls, success, message)
@@ -443,7 +443,7 @@ def derivative(
         wide = FLAT_PROBE * max(1.0, abs(x))  # is f constant, or is its slope below its last bit?
         estimate = _est.flat(estimate, [counted(x + step_i) for step_i in (0.0, wide, -wide)])
     where = f"the derivative at x = {x!r}"
-    return _report(estimate, counted.calls, full_output, h is None, where, float, checked.low_dtype, method)
+    return _report(estimate, counted.calls, full_output, h is None, where, float, checked.low_dtype)
 
 
 def gradient(
@@ -506,7 +506,7 @@ def gradient(
         where,
         lambda v: np.asarray(v, float),
         checked.low_dtype,
-        method,
+        "the gradient",
     )
 
 
@@ -560,6 +560,7 @@ def jacobian(
         where,
         lambda v: np.asarray(v, float),
         checked.low_dtype or first.low_dtype,
+        "the Jacobian",
     )
 
 
