@@ -7,6 +7,9 @@ two trajectories differ only by the order of floating-point operations inside on
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +230,41 @@ def test_adamw_with_a_schedule_equals_torch():
         make_scheduler=make_scheduler,
     )
     assert_same_path(ours, theirs)
+
+
+CHEAT_SHEET_ROWS = {  # the cheat sheet's optimiser table: row name -> (labcode, torch.optim)
+    "SGD": (optim.sgd, torch.optim.SGD),
+    "SGD + momentum": (optim.sgd, torch.optim.SGD),
+    "SGD + Nesterov": (optim.sgd, torch.optim.SGD),
+    "RMSProp": (optim.rmsprop, torch.optim.RMSprop),
+    "Adam": (optim.adam, torch.optim.Adam),
+    "AdamW": (optim.adamw, torch.optim.AdamW),
+}
+
+
+def test_the_cheat_sheet_states_the_defaults_of_labcode_and_torch_optim():
+    text = (Path(__file__).parents[1] / "book" / "appendix" / "cheatsheet.md").read_text()
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| optimiser | update |"))
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = re.findall(r"`(\w+)=([^`]+)`", cells[-1])
+    assert set(rows) == set(CHEAT_SHEET_ROWS)
+    stated = 0
+    for name, defaults in rows.items():
+        ours, theirs = CHEAT_SHEET_ROWS[name]
+        for argument, value in defaults:
+            value = ast.literal_eval(value)
+            for fn in (ours, theirs):
+                default = inspect.signature(fn).parameters[argument].default
+                assert default == value, (
+                    f"{name}: the cheat sheet says {argument}={value!r}, {fn.__name__} has {default!r}"
+                )
+            stated += 1
+    assert stated >= 8
 
 
 def test_the_torch_compared_against_is_the_pinned_one():
