@@ -32,6 +32,13 @@ from labcode.optim.schedules import Schedule, learning_rate
 __all__ = ["adam", "adamw", "rmsprop", "sgd"]
 
 
+def _require_betas(betas: Any) -> tuple[float, float]:
+    """Adam's and AdamW's ``betas``: a pair of decay rates, each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    return _require_beta(betas[0], "betas[0]"), _require_beta(betas[1], "betas[1]")
+
+
 def _takes_indices(grad: Callable[..., Any]) -> None:
     """Refuse, before the run, a grad that cannot be called as ``grad(w, idx)`` (what batches= does)."""
     try:
@@ -190,9 +197,7 @@ def adam(
     in :func:`sgd`.
     """
     run, rate, options = _start(grad, w0, lr=lr, steps=steps, f=f, tol=tol, batches=batches)
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    beta1, beta2 = _require_beta(betas[0], "betas[0]"), _require_beta(betas[1], "betas[1]")
+    beta1, beta2 = _require_betas(betas)
     eps = require_positive(eps, "eps")
     bias_correction = require_flag(bias_correction, "bias_correction")
     m, v = np.zeros_like(run.x0), np.zeros_like(run.x0)
@@ -236,9 +241,7 @@ def adamw(
     :func:`adam`); other arguments as in :func:`adam`.
     """
     run, rate, options = _start(grad, w0, lr=lr, steps=steps, f=f, tol=tol, batches=batches)
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    beta1, beta2 = _require_beta(betas[0], "betas[0]"), _require_beta(betas[1], "betas[1]")
+    beta1, beta2 = _require_betas(betas)
     eps = require_positive(eps, "eps")
     weight_decay = require_positive(weight_decay, "weight_decay", or_zero=True)
     m, v = np.zeros_like(run.x0), np.zeros_like(run.x0)
