@@ -361,7 +361,7 @@ def init_mlp(d_in: int, d_hidden: int, d_out: int, *, seed: int = 0) -> Params:
         require_int(d_hidden, "d_hidden", minimum=1),
         require_int(d_out, "d_out", minimum=1),
     )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(require_int(seed, "seed", minimum=0))
     return {
         "W1": rng.normal(size=(d_in, d_hidden)) / np.sqrt(d_in),
         "b1": np.zeros(d_hidden),

@@ -1174,6 +1174,335 @@ def doors(data: st.DataObject) -> Case:
     return accepted(f32, f32.astype(np.float64))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Every scalar parameter (steps, rates, tolerances, counts, seeds, flags), against its valid range
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _quad_grad(w: np.ndarray) -> np.ndarray:
+    return np.array([1.0, 4.0]) * w - 1.0
+
+
+_W0 = np.array([0.5, 0.5])
+
+# name -> (call with the one parameter, the kind of value it takes, a valid value)
+# kinds: "pos" finite > 0; "pos0" finite >= 0; "unit" [0, 1); "open01" (0, 1); "rtol" (0, 1);
+# "int1" integer >= 1; "int0" integer >= 0; "flag" True/False; "real" any finite number
+SCALARS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "numdiff.derivative h": (lambda v: numdiff.derivative(np.sin, 0.5, h=v), "h"),
+    "numdiff.gradient h": (lambda v: numdiff.gradient(_sum_sin, _w, h=v), "h"),
+    "numdiff.hessian h": (lambda v: numdiff.hessian(_sum_sin, _w, h=v), "h"),
+    "numdiff.derivative x": (lambda v: numdiff.derivative(np.sin, v), "real"),
+    "numdiff.default_step x": (lambda v: numdiff.default_step(v), "real"),
+    "numdiff.gradient full_output": (lambda v: numdiff.gradient(_sum_sin, _w, full_output=v), "flag"),
+    "check_gradient rtol": (
+        lambda v: check_gradient(_sum_sin, lambda w: np.cos(w) + 2 * w, _w, rtol=v),
+        "rtol",
+    ),
+    "check_gradient h": (lambda v: check_gradient(_sum_sin, lambda w: np.cos(w) + 2 * w, _w, h=v), "h"),
+    "check_gradient seed": (
+        lambda v: check_gradient(_sum_sin, lambda w: np.cos(w) + 2 * w, _w, seed=v),
+        "int0",
+    ),
+    "check_gradient max_coordinates": (
+        lambda v: check_gradient(_sum_sin, lambda w: np.cos(w) + 2 * w, _w, max_coordinates=v),
+        "int1",
+    ),
+    "check_gradient n_directions": (
+        lambda v: check_gradient(_sum_sin, lambda w: np.cos(w) + 2 * w, _w, n_directions=v),
+        "int1",
+    ),
+    "gradient_descent lr": (lambda v: optim.gradient_descent(_quad_grad, _W0, lr=v, steps=2), "pos"),
+    "gradient_descent steps": (lambda v: optim.gradient_descent(_quad_grad, _W0, lr=0.1, steps=v), "int0"),
+    "gradient_descent tol": (
+        lambda v: optim.gradient_descent(_quad_grad, _W0, lr=0.1, steps=2, tol=v),
+        "tol",
+    ),
+    "momentum beta": (lambda v: optim.momentum(_quad_grad, _W0, lr=0.1, beta=v, steps=2), "unit"),
+    "momentum nesterov": (lambda v: optim.momentum(_quad_grad, _W0, lr=0.1, steps=2, nesterov=v), "flag"),
+    "newton damping": (
+        lambda v: optim.newton(_quad_grad, lambda w: np.diag([1.0, 4.0]), _W0, damping=v),
+        "pos0",
+    ),
+    "sgd momentum": (lambda v: optim.sgd(_quad_grad, _W0, lr=0.1, steps=2, momentum=v), "unit"),
+    "rmsprop alpha": (lambda v: optim.rmsprop(_quad_grad, _W0, lr=0.1, steps=2, alpha=v), "unit"),
+    "rmsprop eps": (lambda v: optim.rmsprop(_quad_grad, _W0, lr=0.1, steps=2, eps=v), "pos"),
+    "adam eps": (lambda v: optim.adam(_quad_grad, _W0, lr=0.1, steps=2, eps=v), "pos"),
+    "adam bias_correction": (
+        lambda v: optim.adam(_quad_grad, _W0, lr=0.1, steps=2, bias_correction=v),
+        "flag",
+    ),
+    "step_decay lr": (lambda v: optim.step_decay(v, every=2), "pos"),
+    "step_decay every": (lambda v: optim.step_decay(0.1, every=v), "int1"),
+    "step_decay factor": (lambda v: optim.step_decay(0.1, every=2, factor=v), "open01"),
+    "inverse_time decay": (lambda v: optim.inverse_time(0.1, decay=v), "pos"),
+    "cosine steps": (lambda v: optim.cosine(0.1, steps=v), "int1"),
+    "warmup steps": (lambda v: optim.warmup(0.1, steps=v), "int1"),
+    "Minibatches batch_size": (lambda v: optim.Minibatches(8, v), "int1"),
+    "Minibatches seed": (lambda v: optim.Minibatches(8, 2, seed=v), "int0"),
+    "Minibatches replace": (lambda v: optim.Minibatches(8, 2, replace=v), "flag"),
+    "Minibatches.take count": (lambda v: optim.Minibatches(8, 2).take(v), "int0"),
+    "init_mlp d_hidden": (lambda v: models.init_mlp(2, v, 1), "int1"),
+    "init_mlp seed": (lambda v: models.init_mlp(2, 3, 1, seed=v), "int0"),
+    "init_softmax k": (lambda v: models.init_softmax(2, v), "int1"),
+    "one_hot k": (lambda v: losses.one_hot([0, 1], v), "int1"),
+    "rosenbrock b": (lambda v: optim.rosenbrock(b=v), "pos"),
+}
+
+_GOOD = {
+    "pos": [0.1, 3, np.float32(0.5)],
+    "h": [1e-4, None],
+    "tol": [1e-6, 0.0, None],
+    "pos0": [0.0, 0.1, 2],
+    "unit": [0.0, 0.5, 0.99],
+    "open01": [0.5],
+    "rtol": [1e-6, 0.5, None],
+    "int1": [2, np.int64(3)],
+    "int0": [0, 5],
+    "flag": [True, False, np.True_],
+    "real": [0.5, -3, np.float32(2.0), 1e-320],
+}
+_BAD = {
+    "pos": [0, -1.0, math.nan, math.inf, "0.1", None, True, [0.1], 1 + 1j],
+    "pos0": [-1e-3, math.nan, math.inf, "0", None, False],
+    "h": [0, -1e-3, math.nan, math.inf, "1e-4", True, [1e-4]],
+    "tol": [-1e-3, math.nan, math.inf, "0", False],
+    "unit": [1.0, -0.1, 1.5, math.nan, "0.9", None, True],
+    "open01": [0.0, 1.0, 2.0, math.nan, "0.5", None],
+    "rtol": [0.0, 1.0, 2.0, -1e-6, math.nan, "1e-6", True],
+    "int1": [0, -1, 2.0, 2.5, "2", None, True, math.nan],
+    "int0": [-1, 1.5, "0", None, False, math.inf],
+    "flag": ["False", "True", 0, 1, None, 1.0],
+    "real": [math.nan, math.inf, "1.0", None, [1.0, 2.0], 1 + 2j],
+}
+
+
+def scalars(data: st.DataObject) -> Case:
+    """One scalar parameter given a valid value (accepted, a check on the result) or an invalid one."""
+    name = data.draw(st.sampled_from(sorted(SCALARS)), label="parameter")
+    call, kind = SCALARS[name]
+    param = name.split()[-1]
+    if data.draw(st.booleans(), label="valid"):
+        value = data.draw(st.sampled_from(_GOOD[kind]), label="value")
+        # accepted: it runs and returns something (the other families check the numbers)
+        return Case(
+            lambda: call(value), check=lambda result: result is not None or name.endswith("x"), may_warn=True
+        )
+    value = data.draw(st.sampled_from(_BAD[kind]), label="value")
+    return Case(lambda: call(value), facts=(param,), refuse=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Callables that raise or return the wrong thing, and dicts with missing or extra keys
+# ---------------------------------------------------------------------------------------------------------
+
+
+class _Boom(Exception):
+    """What a broken f raises: labcode must let it through (or report it), never hide it."""
+
+
+def _returning(kind: str, shape: tuple[int, ...] = ()) -> Callable[[Any], Any]:
+    def f(w: Any) -> Any:
+        return {
+            "None": None,
+            "str": "1.0",
+            "list": [1.0, 2.0],
+            "vector": np.ones(shape + (2,)),
+            "complex": 1.0 + 2j,
+            "nan": math.nan,
+            "object": np.array([object()]),
+        }[kind]
+
+    return f
+
+
+def _raising(w: Any) -> Any:
+    raise _Boom("f broke")
+
+
+BAD_RETURNS = ("None", "str", "list", "vector", "complex", "nan", "object")
+
+
+def callables(data: st.DataObject) -> Case:
+    """f and grad that raise or return what their door cannot use."""
+    door = data.draw(
+        st.sampled_from(
+            [
+                "derivative",
+                "gradient",
+                "hessian",
+                "jacobian",
+                "check_gradient f",
+                "check_gradient grad",
+                "gradient_descent grad",
+                "gradient_descent f",
+                "autodiff.grad",
+                "Schedule rate",
+            ]
+        ),
+        label="door",
+    )
+    kind = data.draw(st.sampled_from(["raises", *BAD_RETURNS, "not callable"]), label="kind")
+    w = np.array([0.3, -0.4])
+    fn = _raising if kind == "raises" else (3.5 if kind == "not callable" else _returning(kind))
+    name = "grad" if door.endswith("grad") and door != "autodiff.grad" else "f"
+    facts = (name,) if kind != "raises" else ()
+    if door == "Schedule rate" and kind != "raises":
+        fn = fn if kind == "not callable" else _returning(kind)  # a function of t, returning the wrong thing
+        return Case(
+            lambda: optim.sgd(_quad_grad, _W0, lr=optim.Schedule("s", fn), steps=2),
+            facts=("rate",) if kind == "not callable" else ("lr(0)",),
+            refuse=True,
+        )
+    if kind == "raises":
+        if door.startswith("check_gradient"):  # the grader's contract: a result with a diagnosis
+            return Case(
+                lambda: check_gradient(
+                    fn if name == "f" else _sum_sin,
+                    fn if name == "grad" else (lambda v: np.cos(v) + 2 * v),
+                    w,
+                ),
+                check=lambda r: not r.ok and r.kind == "error" and "f broke" in r.diagnosis,
+            )
+        calls = {
+            "derivative": lambda: numdiff.derivative(fn, 0.3),
+            "gradient": lambda: numdiff.gradient(fn, w),
+            "hessian": lambda: numdiff.hessian(fn, w),
+            "jacobian": lambda: numdiff.jacobian(fn, w),
+            "gradient_descent grad": lambda: optim.gradient_descent(fn, w, lr=0.1, steps=2),
+            "gradient_descent f": lambda: optim.gradient_descent(_quad_grad, _W0, lr=0.1, steps=2, f=fn),
+            "autodiff.grad": lambda: ad.grad(fn)(w),
+            "Schedule rate": lambda: optim.sgd(_quad_grad, _W0, lr=optim.Schedule("s", fn), steps=2),
+        }
+
+        def passes_through() -> str:
+            try:
+                calls[door]()
+            except _Boom:
+                return "through"
+            return "swallowed"
+
+        return Case(passes_through, ref="through")
+    if door.startswith("check_gradient"):
+        if kind == "not callable":
+            return Case(
+                lambda: check_gradient(fn if name == "f" else _sum_sin, fn if name == "grad" else np.cos, w),
+                facts=(name,),
+                refuse=True,
+            )
+        f_ = fn if name == "f" else _sum_sin
+        g_ = fn if name == "grad" else (lambda v: np.cos(v) + 2 * v)
+        # a list or an array of w's shape is a gradient (a wrong one): any failing verdict will do
+        return Case(lambda: check_gradient(f_, g_, w), check=lambda r: not r.ok and r.kind != "ok")
+    if door == "jacobian" and kind in ("list", "vector", "nan"):
+        if kind == "nan":
+            return Case(lambda: numdiff.jacobian(fn, w), facts=("nan",), refuse=True)
+        return Case(lambda: numdiff.jacobian(fn, w), ref=np.zeros((2, 2)))  # f is constant: J = 0
+    if door == "gradient_descent grad" and kind in ("list", "vector"):  # array-likes of w's shape: gradients
+        return Case(
+            lambda: optim.gradient_descent(fn, w, lr=0.1, steps=2).params, ref=w - 0.2 * np.asarray(fn(w))
+        )
+    if door == "autodiff.grad" and kind == "nan":
+        return Case(lambda: ad.grad(fn)(w), ref=np.zeros(2))  # a constant f: its gradient is 0
+    calls = {
+        "derivative": lambda: numdiff.derivative(fn, 0.3),
+        "gradient": lambda: numdiff.gradient(fn, w),
+        "hessian": lambda: numdiff.hessian(fn, w),
+        "jacobian": lambda: numdiff.jacobian(fn, w),
+        "gradient_descent grad": lambda: optim.gradient_descent(fn, w, lr=0.1, steps=2),
+        "gradient_descent f": lambda: optim.gradient_descent(_quad_grad, _W0, lr=0.1, steps=2, f=fn),
+        "autodiff.grad": lambda: ad.grad(fn)(w),
+    }
+    return Case(calls[door], facts=facts, refuse=True)
+
+
+def dicts(data: st.DataObject) -> Case:
+    """Parameter dicts with a key missing, an extra key, a key that is not a string, or empty."""
+    how = data.draw(st.sampled_from(["missing", "extra", "int_key", "empty", "ok"]), label="how")
+    door = data.draw(
+        st.sampled_from(
+            [
+                "losses.mse",
+                "models.linear_loss",
+                "check_gradient",
+                "gradient_descent",
+                "autodiff.grad",
+                "tree.ravel",
+            ]
+        ),
+        label="door",
+    )
+    p = {"w": _w, "b": 0.5}
+    if how == "missing":
+        p = {"w": _w}
+    elif how == "extra":
+        p = {"w": _w, "b": 0.5, "c": 1.0}
+    elif how == "int_key":
+        p = {"w": _w, 1: 0.5}
+    elif how == "empty":
+        p = {}
+
+    def mse_of(q: dict) -> Any:
+        return losses.mse(q, _X, _y01)
+
+    def grad_of(q: dict) -> Any:
+        return losses.mse_grad(q, _X, _y01)
+
+    calls = {
+        "losses.mse": lambda: losses.mse(p, _X, _y01),
+        "models.linear_loss": lambda: models.linear_loss(p, _X, _y01),
+        "check_gradient": lambda: check_gradient(mse_of, grad_of, p).ok,
+        "gradient_descent": lambda: optim.gradient_descent(grad_of, p, lr=0.1, steps=2).params,
+        "autodiff.grad": lambda: ad.grad(lambda q: ((_X @ q["w"] + q["b"] - _y01) ** 2).mean())(p),
+        "tree.ravel": lambda: tree.ravel(p)[0],
+    }
+    if how == "ok":
+        r = _X @ _w + 0.5 - _y01
+        g = {"w": 2 / 4 * _X.T @ r, "b": 2 * float(np.mean(r))}
+        x = {"w": _w.copy(), "b": 0.5}
+        for _ in range(2):
+            gx = grad_of(x)
+            x = {k: x[k] - 0.1 * gx[k] for k in x}
+        ref = {
+            "losses.mse": float(np.mean(r**2)),
+            "models.linear_loss": float(np.mean(r**2)),
+            "check_gradient": True,
+            "gradient_descent": x,
+            "autodiff.grad": g,
+            "tree.ravel": np.append(_w, 0.5),
+        }[door]
+        return Case(calls[door], ref=ref)
+    if door == "tree.ravel" and how in ("missing", "extra"):
+        return Case(calls[door], ref=np.append(_w, [0.5, 1.0][: len(p) - 1]) if how == "extra" else _w)
+    if door == "autodiff.grad" and how == "extra":
+        return Case(
+            calls[door],
+            ref={
+                "w": 2 / 4 * _X.T @ (_X @ _w + 0.5 - _y01),
+                "b": 2 * float(np.mean(_X @ _w + 0.5 - _y01)),
+                "c": 0.0,
+            },
+        )
+    facts = {"missing": ("'b'",), "extra": ("'c'",), "int_key": ("1",), "empty": ("'w'",)}[how]
+    if door == "check_gradient" and how in ("missing", "extra"):
+        return Case(
+            calls[door], ref=False
+        )  # f refuses that dict: check_gradient reports it as a failed check
+    if door == "autodiff.grad" and how == "missing":  # f itself looks the key up: its KeyError is its own
+
+        def key_error_passes() -> str:
+            try:
+                calls[door]()
+            except KeyError:
+                return "through"
+            return "swallowed"
+
+        return Case(key_error_passes, ref="through")
+    if how == "empty" and door in ("autodiff.grad", "tree.ravel", "check_gradient", "gradient_descent"):
+        facts = ("empty",)
+    return Case(calls[door], facts=facts, refuse=True)
+
+
 FAMILIES: dict[str, Callable[[st.DataObject], Case]] = {
     "elementwise": elementwise,
     "softmax_family": softmax_family,
@@ -1186,12 +1515,16 @@ FAMILIES: dict[str, Callable[[st.DataObject], Case]] = {
     "tree": tree_family,
     "notebook": notebook_family,
     "doors": doors,
+    "scalars": scalars,
+    "callables": callables,
+    "dicts": dicts,
 }
 
 EXAMPLES = {
     "numdiff": 60,
     "gradcheck": 25,
     "doors": 400,
+    "scalars": 300,
 }  # the slow families; every other one draws DEFAULT_EXAMPLES
 DEFAULT_EXAMPLES = 100
 

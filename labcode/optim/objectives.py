@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from labcode._checks import as_float_array, require_finite, shape_str
+from labcode._checks import as_float_array, real_scalar, require_finite, require_positive, shape_str
 
 
 class Objective:
@@ -67,8 +67,10 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Objective:
     """Rosenbrock's banana valley ``f(x, y) = (a - x)^2 + b (y - x^2)^2`` on w = (x, y): (2,).
 
     Minimum 0 at (a, a^2), at the bottom of a curved, narrow valley: a classic stress test for
-    gradient descent.
+    gradient descent. a: any finite number; b > 0 (b = 0 has no valley, b < 0 no minimum).
     """
+    a = real_scalar(a, "a")
+    b = require_positive(b, "b")
 
     def f(w: np.ndarray) -> float:
         x, y = np.asarray(w, dtype=float)
