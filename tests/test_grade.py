@@ -900,3 +900,24 @@ def test_bad_options_are_refused_before_anything_is_graded(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nothing\x1b[2J.ipynb")])
     assert "\x1b" not in capsys.readouterr().err
+
+
+def test_a_notebook_whose_grading_fails_still_gets_its_row(monkeypatch, tmp_path):
+    """Even a bug of the grader on one notebook costs that notebook's row only, never the batch."""
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+
+    def grade(path, **options):
+        if path.name == "b.ipynb":
+            raise RuntimeError("a bug in the grader")
+        return report_of(["solved"] * 5, student=path.stem)
+
+    monkeypatch.setattr(labcode.grade, "grade_notebook", grade)
+    monkeypatch.setattr(labcode.grade, "sandbox_problem", lambda: None)  # nothing runs
+    reports = grade_folder(tmp_path, seed=4, lab="lab1")
+    assert [r.student for r in reports] == ["a", "b", "c"]
+    assert [r.passed for r in reports] == [True, False, True]
+    assert reports[1].error.startswith(
+        "the grader failed on this notebook (RuntimeError: a bug in the grader)"
+    )
+    assert [t.status for t in reports[1].tasks] == ["not graded"] * 5  # --lab named it: its tasks, at 0

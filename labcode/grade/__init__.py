@@ -149,7 +149,7 @@ def grade_notebook(
         if not all(isinstance(s, str) for s in sources):
             raise ValueError("a code cell's source is not text")
     except Exception as exc:  # noqa: BLE001 (a submission can be anything)
-        report.error = f"not a readable notebook: {str(exc)[:300] or type(exc).__name__}"
+        report.error = f"not a readable notebook: {' '.join(str(exc).split())[:300] or type(exc).__name__}"
         report.tasks = _not_graded(chosen, report.error, seed)
         return report
     chosen, how = found

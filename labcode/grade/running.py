@@ -10,6 +10,7 @@ process re-runs the other cells and grades the remaining tasks.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from labcode.grade.notebook import cell_name
 from labcode.grade.remote import MAX_TOTAL, Channel, Remote, SandboxGone
 from labcode.grade.sandbox import Limits, Sandbox
 from labcode.labs import Lab, Verdict
-from labcode.labs.framework import _last_line
+from labcode.labs.framework import _last_line, exception_hint
 
 __all__ = ["Run", "run_notebook"]
 
@@ -114,6 +115,9 @@ def _grade_task(sandbox: Sandbox, run: Run, lab: Lab, key: str, seed: int, timeo
             )
         else:
             verdict = lab.grade(key, namespace, seed)
+            if verdict.status == "error" and " raised SystemExit" in verdict.message:
+                # It crossed as a plain error (never a real SystemExit here): give in-process's advice.
+                verdict = dataclasses.replace(verdict, hint=exception_hint(SystemExit()))
         try:
             channel.request({"op": "release"})
         except Exception:  # noqa: BLE001 (the verdict stands; a fresh process starts if this one is gone)

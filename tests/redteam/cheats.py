@@ -360,7 +360,7 @@ CHEATS = [
         named=[
             "0/6",
             "numerical_gradient(f, w) raised KeyboardInterrupt",
-            "mse_loss(w, X, y) raised SystemExit: the batch is over",
+            "mse_loss(w, X, y) raised SystemExit: the batch is over Hint: do not call sys.exit()",
             "sigmoid(z) raised StopIteration",
             "looking up numerical_hessian in the notebook raised SystemExit: the batch is over",
         ],
