@@ -891,12 +891,22 @@ def test_a_0d_array_crosses_as_a_0d_array():
 
 
 def test_bad_options_are_refused_before_anything_is_graded(tmp_path, capsys):
-    for bad in (["--timeout", "0"], ["--timeout", "nan"], ["--notebook-timeout", "-1"], ["--jobs", "0"]):
+    for bad in (
+        ["--timeout", "0"],
+        ["--timeout", "nan"],
+        ["--notebook-timeout", "-1"],
+        ["--jobs", "0"],
+        ["--seed", "-1"],
+        ["--seed", str(2**32)],
+        ["--csv", str(tmp_path / "no-such-folder" / "s.csv")],
+    ):
         with pytest.raises(SystemExit):
             main([str(LAB1), *bad])
-        assert "must be" in capsys.readouterr().err
+        assert re.search(r"must be|cannot write --csv", capsys.readouterr().err)
     with pytest.raises(ValueError, match="timeout must be a positive number"):
         grade_notebook(LAB1, timeout=-1, sandbox=False)
+    with pytest.raises(ValueError, match="seed must be an integer from 0"):
+        grade_folder(tmp_path, seed=-1, sandbox=False)
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nothing\x1b[2J.ipynb")])
     assert "\x1b" not in capsys.readouterr().err

@@ -93,8 +93,11 @@ def require_sandbox(sandbox: bool) -> None:
         )
 
 
-def _check_options(timeout: float, notebook_timeout: float | None) -> None:
-    """ValueError for a time limit that is not a positive number of seconds (the caller's mistake)."""
+def _check_options(timeout: float, notebook_timeout: float | None, seed: int | None = None) -> None:
+    """ValueError for a time limit that is not a positive number of seconds, or a seed that is not one of
+    0 ... 2**32 - 1 (what the grader draws, and numpy accepts): the caller's mistakes."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        raise ValueError(f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}")
     for name, value in (("timeout", timeout), ("notebook_timeout", notebook_timeout)):
         if value is None and name == "notebook_timeout":
             continue
@@ -133,7 +136,7 @@ def grade_notebook(
     wall time for the whole notebook, cells and tasks together (default ``NOTEBOOK_TIMEOUTS`` × timeout).
     """
     path = Path(path)
-    _check_options(timeout, notebook_timeout)
+    _check_options(timeout, notebook_timeout, seed)
     seed = secrets.randbelow(2**32) if seed is None else int(seed)
     chosen = lab_named(lab) if lab is not None else None
     require_sandbox(sandbox)
@@ -219,8 +222,9 @@ def grade_paths(jobs: Sequence[tuple[Path, str]], *, workers: int = 1, **options
     # The caller's mistakes raise before anything is graded (later, each notebook's failure is its own row).
     if options.get("lab") is not None:
         lab_named(options["lab"])
-    _check_options(options.get("timeout", 60), options.get("notebook_timeout"))
+    _check_options(options.get("timeout", 60), options.get("notebook_timeout"), options.get("seed"))
     work = [(Path(p), student, options) for p, student in jobs]
+    workers = min(workers, len(work))  # never more processes than notebooks
     if workers <= 1 or len(work) <= 1:
         return [_grade_one(job) for job in work]
     reports: list[GradeReport] = []

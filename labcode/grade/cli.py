@@ -68,6 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for flag, value in (("--timeout", args.timeout), ("--notebook-timeout", args.notebook_timeout)):
         if value is not None and not 0 < value < float("inf"):
             parser.error(f"{flag} must be a positive number of seconds, got {value:g}")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        parser.error(f"--seed must be from 0 to {2**32 - 1}, got {args.seed}")
+    if args.csv:
+        try:  # before grading: a typo in the path must not cost a whole batch's work
+            with open(args.csv, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            parser.error(f"cannot write --csv {terminal(args.csv, MAX_NAME)}: {exc.strerror}")
     # lexists: a broken symlink is still a path to report (as what it is), not a typo
     missing = [name for name in args.paths if not os.path.lexists(name)]
     if missing:
@@ -96,5 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print("\n\n".join(r.to_text() for r in reports))
     if args.csv:
-        write_csv(reports, args.csv)
+        try:
+            write_csv(reports, args.csv)
+        except OSError as exc:
+            print(
+                f"python -m labcode.grade: cannot write {terminal(args.csv, MAX_NAME)}: {exc}",
+                file=sys.stderr,
+            )
+            return 2
     return 0 if all(r.passed for r in reports) else 1
