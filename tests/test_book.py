@@ -100,3 +100,13 @@ def test_home_page_starts_a_reader(built_book):
     assert start and start[0]["href"].endswith(f"{first.rsplit('/', 1)[-1]}.html"), start
     assert soup.find("meta", attrs={"name": "description"}), "no meta description"
     assert soup.find("meta", attrs={"property": "og:title"}), "no Open Graph tags"
+
+
+def test_page_titles_name_the_book_once(built_book, config):
+    """A tab or a bookmark reads "Chapter — Book"; the home page's reads the book's title, not it twice."""
+    html, _ = built_book
+    book = config["title"]
+    titles = {name: page(html, name).title.get_text() for name in toc_files()}
+    assert titles[toc_files()[0]] == book, titles[toc_files()[0]]
+    assert all(t.count(book) == 1 for t in titles.values()), titles
+    assert all(t.endswith(f" — {book}") for name, t in titles.items() if name != toc_files()[0]), titles

@@ -128,3 +128,104 @@ def test_on_this_page_opens_closes_and_its_links_work(browser, served_site, widt
         assert not errors, errors
     finally:
         context.close()
+
+
+# The ring a keyboard reader sees on the focused control: an outline, or a box-shadow with a spread.
+FOCUS_RING_JS = """
+() => {
+  const e = document.activeElement;
+  const s = getComputedStyle(e);
+  const outline = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2;
+  const shadow = /\\d+px \\d+px \\d+px [1-9]/.test(s.boxShadow) && !/rgba\\([^)]*, 0\\)/.test(s.boxShadow);
+  return {label: e.getAttribute("aria-label") || e.textContent.trim().slice(0, 40), tag: e.tagName,
+          inHeader: !!e.closest(".bd-header-article"), ring: outline || shadow};
+}
+"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_every_header_control_shows_a_focus_ring(browser, served_site, width):
+    """Tab through the page from the top: each control of the article header (menu, launch, repository, download,
+    full screen, colour mode, search, "On this page") shows a ring when the keyboard reaches it."""
+    base_url, _ = served_site
+    context, page, _, _ = open_chapter(browser, base_url, width)
+    try:
+        seen = []
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUS_RING_JS)
+            if focused["inHeader"]:
+                seen.append(focused)
+        assert len(seen) >= 4, f"the keyboard reached only {seen} in the article header"
+        assert [f["label"] for f in seen if not f["ring"]] == [], seen
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_search_text_starts_after_the_magnifier(browser, served_site, width):
+    """The search page's box and the Ctrl+K dialog's: the query's first letter is right of the icon."""
+    base_url, _ = served_site
+    context, page, _, _ = open_chapter(browser, base_url, width)
+    try:
+        page.goto(base_url + "search.html?q=gradient", wait_until="load")
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll("form.bd-search")].filter(f => f.offsetParent).map(f => {
+                 const icon = f.querySelector(".fa-magnifying-glass").getBoundingClientRect();
+                 const input = f.querySelector("input");
+                 const text = input.getBoundingClientRect().left + parseFloat(getComputedStyle(input).paddingLeft);
+                 return {iconRight: icon.right, textLeft: text};
+               })"""
+        )
+        assert boxes, "no visible search box on the search page"
+        assert all(b["textLeft"] >= b["iconRight"] for b in boxes), boxes
+    finally:
+        context.close()
+
+
+def test_a_wrapped_code_line_hangs_indented(browser, served_site):
+    """At 1280 px long code lines wrap; the rest of the first wrapped line found starts at least 4 columns right of
+    where the line began, so it does not read as a new statement."""
+    base_url, _ = served_site
+    context, page, _, _ = open_chapter(browser, base_url, 1280)
+    try:
+        found = None
+        for chapter in CHAPTERS:
+            page.goto(base_url + chapter, wait_until="load")
+            page.add_style_tag(content=".bd-article section { content-visibility: visible !important; }")
+            found = page.evaluate(
+                """() => {
+                  for (const pre of document.querySelectorAll(".bd-article div.highlight pre")) {
+                    const ch = parseFloat(getComputedStyle(pre).fontSize) * 0.6;  // a monospace column
+                    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+                    let node = walker.nextNode(), offset = 0;
+                    while (node) {  // one source line per pass: from (node, offset) to the next newline
+                      const range = document.createRange();
+                      range.setStart(node, offset);
+                      let end = null;
+                      while (node && end === null) {
+                        const at = node.data.indexOf("\\n", offset);
+                        if (at >= 0) { end = [node, at]; offset = at + 1; }
+                        else { range.setEnd(node, node.data.length); node = walker.nextNode(); offset = 0; }
+                      }
+                      if (end) range.setEnd(...end);
+                      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+                      if (!rects.length) continue;
+                      const top = Math.min(...rects.map(r => r.top));
+                      const later = rects.filter(r => r.top > top + 2);
+                      if (later.length) {  // this line wrapped
+                        const first = Math.min(...rects.filter(r => r.top <= top + 2).map(r => r.left));
+                        return {indentCh: (Math.min(...later.map(r => r.left)) - first) / ch,
+                                line: range.toString().slice(0, 80)};
+                      }
+                    }
+                  }
+                  return null;
+                }"""
+            )
+            if found:
+                break
+        assert found, "no wrapped first line of a code cell at 1280 px in any chapter"
+        assert found["indentCh"] >= 4, found
+    finally:
+        context.close()
