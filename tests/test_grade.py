@@ -931,3 +931,23 @@ def test_a_notebook_whose_grading_fails_still_gets_its_row(monkeypatch, tmp_path
         "the grader failed on this notebook (RuntimeError: a bug in the grader)"
     )
     assert [t.status for t in reports[1].tasks] == ["not graded"] * 5  # --lab named it: its tasks, at 0
+
+
+class WorkerKiller(str):
+    """A student id whose unpickling ends the worker process that receives it (a stand-in for any death)."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_dies_costs_one_row(tmp_path):
+    """The pool breaks for every notebook in flight; each is graded again alone, so only the killer's row is lost."""
+    for name in ("a", "b", "c", "d"):
+        nbformat.write(read(LAB1), tmp_path / f"{name}.ipynb")
+    jobs = [(tmp_path / "a.ipynb", "a"), (tmp_path / "b.ipynb", WorkerKiller("b"))]
+    jobs += [(tmp_path / "c.ipynb", "c"), (tmp_path / "d.ipynb", "d")]
+    reports = labcode.grade.grade_paths(jobs, workers=2, seed=1, sandbox=False, timeout=30)  # the starter
+    assert [r.student for r in reports] == ["a", "b", "c", "d"]
+    assert reports[1].error.startswith("the grader failed on this notebook (BrokenProcessPool")
+    for report in reports[:1] + reports[2:]:
+        assert report.error is None and [t.status for t in report.tasks] == ["not attempted"] * 5

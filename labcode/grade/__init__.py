@@ -42,6 +42,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -215,8 +216,9 @@ def _grade_one(job: tuple[Path, str, dict[str, Any]]) -> GradeReport:
 def grade_paths(jobs: Sequence[tuple[Path, str]], *, workers: int = 1, **options: Any) -> list[GradeReport]:
     """Grade ``(notebook, student id)`` pairs, ``workers`` at a time (processes); reports in the same order.
 
-    Every pair gets a report: a worker process that dies (the machine's OOM killer, say) costs the notebooks
-    it was grading a "the grader failed" row, and the others are still graded.
+    Every pair gets a report: when a worker process dies (the machine's OOM killer, say), the notebooks it
+    took down with it are graded again, each alone in a fresh process; one that fails again gets a "the grader
+    failed" row, and the others are still graded.
     """
     require_sandbox(options.get("sandbox", True))
     # The caller's mistakes raise before anything is graded (later, each notebook's failure is its own row).
@@ -227,7 +229,7 @@ def grade_paths(jobs: Sequence[tuple[Path, str]], *, workers: int = 1, **options
     workers = min(workers, len(work))  # never more processes than notebooks
     if workers <= 1 or len(work) <= 1:
         return [_grade_one(job) for job in work]
-    reports: list[GradeReport] = []
+    reports: list[GradeReport | None] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(_grade_one, job) for job in work]
         for job, future in zip(work, futures, strict=True):
@@ -235,9 +237,20 @@ def grade_paths(jobs: Sequence[tuple[Path, str]], *, workers: int = 1, **options
                 reports.append(future.result())
             except SandboxUnavailable:
                 raise
-            except Exception as exc:  # noqa: BLE001 (BrokenProcessPool and the like)
+            except BrokenProcessPool:
+                reports.append(None)  # a worker died: maybe with this notebook, maybe beside it
+            except Exception as exc:  # noqa: BLE001
                 reports.append(_failed(job, exc))
-    return reports
+    for i, report in enumerate(reports):
+        if report is None:  # once more, alone in a fresh process, so that one death costs one row
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as alone:
+                try:
+                    reports[i] = alone.submit(_grade_one, work[i]).result()
+                except SandboxUnavailable:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    reports[i] = _failed(work[i], exc)
+    return [report for report in reports if report is not None]
 
 
 def grade_folder(folder: str | Path, *, jobs: int = 1, **options: Any) -> list[GradeReport]:
