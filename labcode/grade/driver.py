@@ -88,13 +88,12 @@ def _stand_in(name: str) -> types.ModuleType:
         def check(*args: Any, **kwargs: Any) -> None:
             return None
 
-        module.__getattr__ = lambda attr: (  # type: ignore[attr-defined]
-            check
-            if attr.startswith("check_")
-            else _Tripwire(f"{name}.{attr}")
-            if not attr.startswith("__")
-            else _no_attribute(attr)
-        )
+        def attribute(attr: str) -> Any:
+            if attr.startswith("__"):
+                return _no_attribute(attr)
+            return check if attr.startswith("check_") else _Tripwire(f"{name}.{attr}")
+
+        module.__getattr__ = attribute  # type: ignore[attr-defined]
     elif name == "labcode.notebook":
         module.setup = lambda *args, **kwargs: None  # type: ignore[attr-defined]
         module.glue = lambda *args, **kwargs: None  # type: ignore[attr-defined]

@@ -249,12 +249,11 @@ def _remote_type(name: str, is_callable: bool) -> type[Remote]:
 class Channel:
     """The two pipes to the driver, with a deadline for the current request and the callbacks it may make."""
 
-    def __init__(self, read_fd: int, write_fd: int, on_gone: Callable[[], None], received: int = 0) -> None:
+    def __init__(self, read_fd: int, write_fd: int, on_gone: Callable[[], None]) -> None:
         self.read_fd, self.write_fd = read_fd, write_fd
         self.buffer = bytearray()
-        self.received = (
-            received  # bytes read from the student's process (by the notebook's earlier processes too)
-        )
+        # Bytes read from the student's process; :mod:`running` carries the count over the notebook's processes.
+        self.received = 0
         self.deadline = math.inf
         self.budget_deadline = math.inf  # the end of the notebook's wall-time budget (:mod:`running`)
         self.next_request = 0
