@@ -2,7 +2,9 @@
 
 A sandboxed run costs about 1-2 s, so one module-scoped folder of submissions (the answer key for both labs, a planted
 bug, a notebook broken in several ways at once, and one that is not JSON) is graded once, and the tests read
-its reports and its CSV. Time-outs, dead processes and the command line get one notebook each.
+its reports and its CSV. Time-outs, dead processes and the command line get one notebook each. The tests that
+start bubblewrap carry the ``sandbox`` marker; the rest (reports, quoting, reading files, the boundary's
+exceptions and arrays, options) run in the fast tier, with ``sandbox=False`` where a notebook must run at all.
 """
 
 from __future__ import annotations
