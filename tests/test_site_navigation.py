@@ -229,3 +229,33 @@ def test_a_wrapped_code_line_hangs_indented(browser, served_site):
         assert found["indentCh"] >= 4, found
     finally:
         context.close()
+
+
+def test_tables_fit_a_phone_and_label_every_value(browser, served_site):
+    """At 375 px no table of the home page or the appendix scrolls sideways or hides a column: each row is a card
+    whose values sit under their column's header."""
+    base_url, html_dir = served_site
+    pages = [
+        "book/intro.html",
+        *(p.relative_to(html_dir).as_posix() for p in (html_dir / "book" / "appendix").glob("*.html")),
+    ]
+    context, page, _, _ = open_chapter(browser, base_url, 375)
+    try:
+        tables = 0
+        for name in pages:
+            page.goto(base_url + name, wait_until="load")
+            page.add_style_tag(content=".bd-article section { content-visibility: visible !important; }")
+            facts = page.evaluate(
+                """() => [...document.querySelectorAll(".bd-article table")].filter(t => t.querySelector("thead th"))
+                     .map(t => ({wide: t.scrollWidth > t.parentElement.clientWidth + 1,
+                                 unlabelled: [...t.querySelectorAll("tbody td")]
+                                   .filter(td => td.offsetParent && td.textContent.trim() && !td.dataset.label).length,
+                                 label: getComputedStyle(t.querySelector("tbody td:not(.empty-cell)"), "::before").content}))"""
+            )
+            tables += len(facts)
+            assert not [f for f in facts if f["wide"]], f"{name}: a table is wider than the phone's column"
+            assert not [f for f in facts if f["unlabelled"]], f"{name}: a value without its column's header"
+            assert all(f["label"] not in ("none", "normal", '""') for f in facts), (name, facts)
+        assert tables >= 5, f"only {tables} tables with a header row found on {pages}"
+    finally:
+        context.close()

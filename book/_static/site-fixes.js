@@ -111,3 +111,21 @@ document.addEventListener("DOMContentLoaded", () => {
     }, 1000);
   });
 });
+
+// Tables on a phone (site-fixes.css stacks those of three or more columns into one card per row): each cell
+// carries its column's header, which the card shows before the value.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const table of document.querySelectorAll(".bd-article table")) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    table.setAttribute("role", "table"); // display: block drops a table's implicit roles in some browsers
+    for (const th of table.querySelectorAll("thead th")) th.setAttribute("role", "columnheader");
+    for (const row of table.querySelectorAll("tr")) {
+      row.setAttribute("role", "row");
+      [...row.children].forEach((cell, i) => {
+        if (cell.tagName === "TD") cell.setAttribute("role", "cell");
+        if (heads[i] && cell.tagName === "TD") cell.dataset.label = heads[i];
+        if (cell.tagName === "TD" && !cell.textContent.trim()) cell.classList.add("empty-cell");
+      });
+    }
+  }
+});
