@@ -39,6 +39,7 @@ MODULE_MARKERS = {
         "user",
     ),  # Chromium with its own sandbox as an ordinary user
     "test_site_lighthouse.py": ("build", "browser"),
+    "test_site_math.py": ("build", "browser"),
     "test_site_launch.py": ("notebooks", "doors", "slow"),
     "test_portability.py": ("notebooks", "slow"),
     "test_optim_torch.py": ("frameworks",),
