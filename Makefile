@@ -84,9 +84,14 @@ lint: $(STAMP)
 # (the markers are registered in pyproject.toml). About a minute; `make test` runs everything before a merge.
 FAST_TIER := not (build or browser or sandbox or frameworks or notebooks or doors or slow)
 check: lint
+	$(DOCTESTS)
 	$(BIN)/python -m pytest -n $(WORKERS) -m "$(FAST_TIER)" tests
 
+# The docstrings' examples run as doctests in a run of their own: with --doctest-modules the tests/ run would also
+# import the answer key and the red team's notebooks' helpers as modules.
+DOCTESTS = $(BIN)/python -m pytest -p no:xdist -p no:cacheprovider -q --doctest-modules labcode
 pytest: $(FRAMEWORKS)
+	$(DOCTESTS)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval tests book
 
 pytest: $(NODE_TOOLS)

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 
 from labcode._checks import (
     as_float_array,
+    real_scalar,
     require_finite,
     scalar_output,
     shape_str,
@@ -24,13 +25,6 @@ def _get_axes(ax: Axes | None) -> Axes:
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     return ax
-
-
-def _scalar(value: Any, name: str) -> float:
-    arr = require_finite(as_float_array(value, name), name)
-    if arr.shape != ():
-        raise ValueError(f"{name} must be a single number, got shape {shape_str(arr.shape)}")
-    return float(arr)
 
 
 def _interval(xlim: Any, center: float, name: str = "xlim") -> tuple[float, float]:
@@ -57,7 +51,7 @@ def _evaluate(f: Callable[..., Any], x: np.ndarray, name: str = "f") -> np.ndarr
 
 
 def _value_at(f: Callable[..., Any], x: float, name: str = "f") -> float:
-    return _scalar(np.real(scalar_output(f(x), name)), f"{name}({x!r})")
+    return real_scalar(np.real(scalar_output(f(x), name)), f"{name}({x!r})")
 
 
 def _grid_values(f: Callable[..., Any], w1: np.ndarray, w2: np.ndarray) -> np.ndarray:

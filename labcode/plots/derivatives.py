@@ -12,13 +12,15 @@ from matplotlib.lines import Line2D
 
 from labcode._checks import (
     as_float_array,
+    real_scalar,
     require_callable,
     require_finite,
     require_ndim,
+    require_positive,
     require_positive_step,
     shape_str,
 )
-from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes, _scalar, _value_at
+from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes, _value_at
 from labcode.plots.style import COLUMN_WIDTH, LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
 __all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
@@ -51,8 +53,8 @@ def plot_tangent_line(
     then the marked point.
     """
     require_callable(f, "f")
-    x0 = _scalar(x0, "x0")
-    slope = _scalar(slope, "slope")
+    x0 = real_scalar(x0, "x0")
+    slope = real_scalar(slope, "slope")
     low, high = _interval(xlim, x0)
     ax = _get_axes(ax)
     x = np.linspace(low, high, int(num))
@@ -87,7 +89,7 @@ def plot_secants(
     are the curve, then one per secant in the order of ``steps``, then the tangent (if any).
     """
     require_callable(f, "f")
-    x0 = _scalar(x0, "x0")
+    x0 = real_scalar(x0, "x0")
     steps_arr = require_finite(require_ndim(as_float_array(steps, "steps"), "steps", 1, "(k,)"), "steps")
     if steps_arr.size == 0 or np.any(steps_arr == 0):
         raise ValueError(f"steps must be non-empty and nonzero, got {steps_arr.tolist()}")
@@ -111,7 +113,7 @@ def plot_secants(
         )
         ax.plot([x0 + h], [y1], "o", color=color, markersize=5, label="_nolegend_")
     if slope is not None:
-        slope = _scalar(slope, "slope")
+        slope = real_scalar(slope, "slope")
         ax.plot(
             x,
             y0 + slope * (x - x0),
@@ -262,7 +264,7 @@ def add_power_law(
     """
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    power = _scalar(power, "power")
+    power = real_scalar(power, "power")
     point = require_finite(as_float_array(through, "through"), "through")
     ends = require_finite(as_float_array(span, "span"), "span")
     if point.shape != (2,) or ends.shape != (2,):
@@ -270,7 +272,7 @@ def add_power_law(
             f"through and span must each be a pair, got shapes {shape_str(point.shape)} and {shape_str(ends.shape)}"
         )
     h0 = require_positive_step(float(point[0]), "through[0]")
-    y0 = require_positive_step(float(point[1]), "through[1]")
+    y0 = require_positive(point[1], "through[1]")  # a value on the y axis, not a step
     low = require_positive_step(float(ends[0]), "span[0]")
     high = require_positive_step(float(ends[1]), "span[1]")
     h = np.geomspace(low, high, 50)

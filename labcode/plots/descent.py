@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 
 from labcode._checks import (
     as_float_array,
+    real_scalar,
     require_callable,
     require_finite,
     require_ndim,
@@ -26,7 +27,6 @@ from labcode.plots._util import (
     _interval,
     _label_axes,
     _named_curves,
-    _scalar,
 )
 from labcode.plots.style import LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
 
@@ -283,7 +283,7 @@ def plot_loss_curves(
     if log_x:
         ax.set_xscale("log")
     if baseline is not None:
-        level = _scalar(baseline, "baseline") - minimum
+        level = real_scalar(baseline, "baseline") - minimum
         ax.axhline(level, color="grey", linestyle=":", linewidth=1.6, label=baseline_label)
     return _label_axes(ax, xlabel, ylabel, title)
 

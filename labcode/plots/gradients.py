@@ -16,12 +16,13 @@ from matplotlib.lines import Line2D
 
 from labcode._checks import (
     as_float_array,
+    real_scalar,
     require_callable,
     require_finite,
     require_ndim,
     shape_str,
 )
-from labcode.plots._util import _get_axes, _grid_values, _interval, _scalar
+from labcode.plots._util import _get_axes, _grid_values, _interval
 from labcode.plots.style import COLUMN_WIDTH, LEGEND_BELOW, MIN_TEXT_PT, OKABE_ITO, ZERO_FLOOR
 
 __all__ = [
@@ -111,7 +112,7 @@ def plot_gradient_field(
             raise ValueError(f"grad must return shape (2,) for w of shape (2,), got {shape_str(g.shape)}")
         vectors[k] = require_finite(g, "grad(w)")
     longest = float(np.max(np.linalg.norm(vectors, axis=1)))
-    length = 0.15 * (high1 - low1) if arrow_length is None else _scalar(arrow_length, "arrow_length")
+    length = 0.15 * (high1 - low1) if arrow_length is None else real_scalar(arrow_length, "arrow_length")
     if length <= 0:
         raise ValueError(f"arrow_length must be > 0, got {length!r}")
     scale = length / longest if longest > 0 else 0.0
@@ -264,7 +265,7 @@ def plot_relative_errors(
         raise TypeError("errors must be a non-empty mapping {label: relative error}")
     values = []
     for label, value in errors.items():
-        v = _scalar(value, f"errors[{label!r}]")
+        v = real_scalar(value, f"errors[{label!r}]")
         if v < 0:
             raise ValueError(f"errors[{label!r}] must be a relative error >= 0, got {v!r}")
         values.append(v)
