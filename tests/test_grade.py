@@ -953,3 +953,13 @@ def test_a_worker_that_dies_costs_one_row(tmp_path):
     assert reports[1].error.startswith("the grader failed on this notebook (BrokenProcessPool")
     for report in reports[:1] + reports[2:]:
         assert report.error is None and [t.status for t in report.tasks] == ["not attempted"] * 5
+
+
+def test_a_report_prints_at_most_20_notes():
+    report = report_of(["wrong"] * 5)
+    report.problems = [f"cell {i} raised ValueError" for i in range(1000)]
+    for text in (report.to_text(), rendered_text(report.to_markdown())):
+        assert (
+            "cell 19 raised" in text and "cell 20 raised" not in text and "and 980 more (see --json)" in text
+        )
+    assert len(report.to_dict()["problems"]) == 1000

@@ -13,6 +13,9 @@ from labcode.labs import Verdict
 
 __all__ = ["GradeReport", "TaskGrade", "write_csv"]
 
+# Notes printed per report: a notebook of 100,000 failing cells must not make a job summary over GitHub's 1 MB.
+MAX_NOTES = 20
+
 
 @dataclass(frozen=True)
 class TaskGrade:
@@ -111,6 +114,11 @@ class GradeReport:
         text = f"{len(answered)} of {len(self.checkpoints)} answered"
         return text + (f"; unanswered: {', '.join(missing)}" if missing else "")
 
+    def _notes(self) -> list[str]:
+        """The problems a report prints: the first MAX_NOTES, then how many more (all are in to_dict)."""
+        more = len(self.problems) - MAX_NOTES
+        return self.problems[:MAX_NOTES] + ([f"and {more} more (see --json)"] if more > 0 else [])
+
     def to_text(self) -> str:
         """The per-task table (task, points, verdict, hint), the total, and the notes.
 
@@ -137,7 +145,7 @@ class GradeReport:
                 "checkpoint questions (answered in words, not graded automatically): "
                 + terminal(self._checkpoint_line())
             )
-        lines += [f"note: {terminal(p)}" for p in self.problems]
+        lines += [f"note: {terminal(p)}" for p in self._notes()]
         return "\n".join(line.rstrip() for line in lines)
 
     def to_markdown(self) -> str:
@@ -170,7 +178,7 @@ class GradeReport:
                 f"Checkpoint questions (not graded automatically): {markdown(self._checkpoint_line())}",
             ]
         if self.problems:
-            lines += ["", "Notes:", ""] + [f"- {markdown(p)}" for p in self.problems]
+            lines += ["", "Notes:", ""] + [f"- {markdown(p)}" for p in self._notes()]
         return "\n".join(lines) + "\n"
 
 
@@ -203,7 +211,7 @@ def write_csv(reports: Sequence[GradeReport], path: str | Path) -> None:
         for r in reports:
             points = {f"{r.lab}:{t.key}": t.points for t in r.tasks}
             answered = sum(r.checkpoints.values())
-            notes = "; ".join(([r.error] if r.error else []) + r.problems)
+            notes = "; ".join(([r.error] if r.error else []) + r._notes())
             row = [
                 r.student,
                 r.lab or "",
