@@ -845,12 +845,14 @@ def test_only_regular_files_up_to_the_limit_are_read(tmp_path):
     nbformat.write(read(LAB1), tmp_path / "dir.ipynb" / "hidden.ipynb")  # inside a "notebook": not graded
     with open(tmp_path / "huge.ipynb", "wb") as handle:
         handle.truncate(reading.MAX_NOTEBOOK_BYTES + 1)
+    (tmp_path / "carol").symlink_to(tmp_path / "dir.ipynb")  # a student's folder that is a symlink
     assert [p.name for p in reading.notebooks_in(tmp_path)] == [
-        "dir.ipynb", "fifo.ipynb", "huge.ipynb", "link.ipynb", "real.ipynb", "zero.ipynb",
+        "carol", "dir.ipynb", "fifo.ipynb", "huge.ipynb", "link.ipynb", "real.ipynb", "zero.ipynb",
     ]  # fmt: skip
     assert reading.read_notebook(tmp_path / "real.ipynb").cells
     for name, words in [
         ("link", "a symbolic link"),
+        ("carol", "a symbolic link"),
         ("zero", "a symbolic link"),
         ("fifo", "a FIFO (named pipe)"),
         ("dir", "a folder"),
@@ -858,7 +860,7 @@ def test_only_regular_files_up_to_the_limit_are_read(tmp_path):
         ("missing", "cannot be read (No such file or directory)"),
     ]:
         with pytest.raises(reading.NotAFile, match=re.escape(words)):
-            reading.read_notebook(tmp_path / f"{name}.ipynb")
+            reading.read_notebook(tmp_path / (name if name == "carol" else f"{name}.ipynb"))
 
 
 @pytest.mark.parametrize(

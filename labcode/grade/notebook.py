@@ -167,14 +167,16 @@ def lab_named(name: str) -> Lab:
 def notebooks_in(folder: Path) -> list[Path]:
     """Every entry named ``*.ipynb`` under ``folder``, whatever it is, sorted; symlinks are not followed.
 
-    Not only regular files: a symlink, a FIFO or a folder named ``*.ipynb`` is listed too, so that the
-    grader reports it as what it is (:func:`read_bytes` refuses it) instead of passing it over in silence.
+    Not only regular files: a symlink, a FIFO or a folder named ``*.ipynb`` is listed too, and so is a
+    symlink to a folder, whatever its name (a student's folder can be one), so that the grader reports each
+    as what it is (:func:`read_bytes` refuses it) instead of passing it over in silence.
     """
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints")
         for name in filenames + dirnames:
-            if name.endswith(".ipynb"):
-                found.append(Path(dirpath) / name)
+            path = Path(dirpath) / name
+            if name.endswith(".ipynb") or (name in dirnames and path.is_symlink()):
+                found.append(path)
         dirnames[:] = [d for d in dirnames if not d.endswith(".ipynb")]
     return sorted(found)
