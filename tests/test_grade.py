@@ -780,6 +780,13 @@ def test_the_workflow_grades_exactly_the_changed_regular_lab_notebooks(tmp_path)
     strong = re.findall(r"<strong>(.*?)</strong>", rendered(text))
     assert strong == ["Total: 6/6", "Total: 0/6"], strong  # the grader's totals, and no other
     assert "<b>" not in rendered(text)
+    summary.unlink()
+    env["BASE"] = "0" * 40  # a commit that does not exist: the step fails, it does not grade "nothing"
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode != 0 and not summary.exists(), proc.stderr
 
 
 # ----------------------------------------------------------------------------------------------------
