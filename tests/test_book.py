@@ -102,6 +102,33 @@ def test_home_page_starts_a_reader(built_book):
     assert soup.find("meta", attrs={"property": "og:title"}), "no Open Graph tags"
 
 
+def test_citations_and_bibliographies_use_one_style(built_book):
+    """Each citation in the text ("Nocedal and Wright, 2006") reads exactly as the label of the entry it links to,
+    in every chapter's bibliography and the appendix's (book/_ext/bib_author_year.py), never "[NW06]"."""
+    html, _ = built_book
+    checked = 0
+    for name in toc_files():
+        soup = page(html, name)
+        labels = {
+            entry["id"]: " ".join(entry.select_one("span.label").get_text().split()).strip("[]")
+            for entry in soup.select("div.citation[id]")
+        }
+        assert not [v for v in labels.values() if re.fullmatch(r"[A-Z][A-Za-z+]*\d\d[a-z]?", v)], labels
+        for link in soup.select("span.bibtex-citation a.reference.internal[href^='#']"):
+            target = link["href"][1:]
+            if target in labels:
+                cited = " ".join(link.get_text().split())
+                if re.fullmatch(
+                    r"\d{4}[a-z]?", cited
+                ):  # {cite:t}: "Deisenroth et al. [2020]", the year linked
+                    author = labels[target].rsplit(",", 1)[0]
+                    assert labels[target].endswith(cited) and author in link.parent.get_text(), (name, cited)
+                else:
+                    assert cited == labels[target], (name, cited, labels[target])
+                checked += 1
+    assert checked >= 20, f"only {checked} citations found beside their bibliographies"
+
+
 def test_page_titles_name_the_book_once(built_book, config):
     """A tab or a bookmark reads "Chapter — Book"; the home page's reads the book's title, not it twice."""
     html, _ = built_book
