@@ -33,11 +33,8 @@ MODULE_MARKERS = {
     "test_book.py": ("build",),
     "test_site_links.py": ("build",),
     "test_site.py": ("build", "browser"),
-    "test_site_navigation.py": (
-        "build",
-        "browser",
-        "user",
-    ),  # Chromium with its own sandbox as an ordinary user
+    # taps and keys in Chromium, which runs with its own sandbox for an ordinary user
+    "test_site_navigation.py": ("build", "browser", "user"),
     "test_site_lighthouse.py": ("build", "browser"),
     "test_site_math.py": ("build", "browser"),
     "test_site_launch.py": ("notebooks", "doors", "slow"),
