@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -72,18 +73,24 @@ def load_yaml(name: str) -> dict:
     return yaml.safe_load((ROOT / name).read_text())
 
 
-def toc_files(entry: dict | list | None = None) -> list[str]:
-    """Every ``file:`` named in _toc.yml, root first, in reading order."""
-    if entry is None:
-        toc = load_yaml("_toc.yml")
-        return [toc["root"], *toc_files(toc.get("parts", []) + toc.get("chapters", []))]
-    found: list[str] = []
-    for item in entry if isinstance(entry, list) else [entry]:
-        if "file" in item:
-            found.append(item["file"])
-        for key in ("chapters", "sections", "parts"):
-            found += toc_files(item.get(key, []))
-    return found
+@functools.cache
+def toc_files() -> list[str]:
+    """Every document of _toc.yml, root first, in reading order: read by sphinx_external_toc, the parser Jupyter
+    Book itself uses, so that globs, sections and parts mean here what they mean in the build."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site = parse_toc_yaml(ROOT / "_toc.yml")
+    order: list[str] = []
+
+    def walk(docname: str) -> None:
+        order.append(docname)
+        for tree in site[docname].subtrees:
+            for item in tree.items:
+                if isinstance(item, str):  # a document (not a glob or a URL)
+                    walk(item)
+
+    walk(site.root.docname)
+    return order
 
 
 def toc_notebooks() -> list[Path]:
