@@ -2,144 +2,391 @@
 
     python book/_ext/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
 
-The built site's pages, in the order of _toc.yml, are joined into one page (each page's article, with its links
-and images rewritten to the site's root; the site's own stylesheet). It is served on 127.0.0.1 (every request that
-leaves it is refused, as in the site tests), laid out for print, every figure is loaded and every folded block
-(hidden code, solutions) is opened, then Chromium prints it on A4 with page numbers. (Sphinx's singlehtml builder
-cannot render myst-nb's hidden code cells.)
+The built site's pages, in the order of _toc.yml, are joined into one HTML book: a title page, a table of contents,
+each part and chapter (headings one level deeper, so parts are h1 and the PDF outline nests parts > chapters >
+sections), links and ids rewritten to point inside the book. What only makes sense on screen is left out: buttons,
+the labcode bootstrap cell (the first code cell of every notebook), code the site hides behind a toggle (its output
+stays). Every hidden answer (a dropdown: exercise solutions, quick-check answers) moves to a "Solutions" section at
+the end of its chapter, with a page reference in both directions.
+
+Playwright answers the browser's requests from the built site's files (everything else is refused), Chromium lays
+the book out for print (print_pdf.css), print_pdf.js loads every figure, scales display math that is wider than the
+column and marks wrapped code lines, and Chromium prints it on A4 with running headers, page numbers and an outline
+built from the headings. Page numbers in the contents and the references come from the PDF itself: a first print
+places every heading and answer (its named destinations, read back with pypdf), a second fills in the numbers, which
+do not change the layout (the placeholders are as wide as the numbers).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
+import copy
+import datetime
+import html
+import io
+import logging
+import mimetypes
 import os
+import re
 import sys
-import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
-ROOT = Path(__file__).resolve().parents[2]
-PRINT_PAGE = "_print-book.html"
-# The site's layout is a flex row of sidebars and text: on paper, one column, each page of the book on new paper,
-# every section drawn (the site lets the browser skip sections out of view).
-PRINT_CSS = """
-body { margin: 0; display: block; }
-.print-page { display: block; break-before: page; }
-.bd-article { max-width: none; padding: 0; }
-.bd-article section { content-visibility: visible !important; }
-pre { white-space: pre-wrap; overflow-wrap: break-word; }  /* paper does not scroll sideways */
-.katex-display > .katex > .katex-html { background: none !important; }  /* nor shows scroll shadows */
-"""
-
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-PREPARE_JS = """
-async () => {
-  for (const details of document.querySelectorAll("details")) details.open = true;
-  for (const img of document.images) {
-    img.loading = "eager";
-    try { await img.decode(); } catch (error) { /* a broken image prints as its alt text */ }
-  }
-  await document.fonts.ready;
-  return document.images.length;
-}
-"""
-FOOTER = (
-    '<div style="font-size:8px; width:100%; text-align:center; color:#555">'
-    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+# A made-up origin: Playwright answers its requests from the built site's files, so no server and no network.
+ORIGIN = "http://book.print/"
+# The printed column (A4 less print_pdf.css's margins) in CSS px: print_pdf.js measures math and code at this width.
+COLUMN = {"width": round((210 - 2 * 17) / 25.4 * 96), "height": round((297 - 2 * 18) / 25.4 * 96)}
+PLACEHOLDER = "000"  # as wide as any page number, so filling them in does not move a line
+
+HEADER = (
+    '<div style="font-size:7.5px; width:100%; margin:0 17mm; color:#666"><span class="title"></span></div>'
 )
+FOOTER = '<div style="font-size:8px; width:100%; text-align:center; color:#444"><span class="pageNumber"></span></div>'
 
 
-def toc_pages(entry: dict | list | None = None) -> list[str]:
-    """The pages of _toc.yml in reading order, as paths of the site: 'book/intro.html', ..."""
-    if entry is None:
-        toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-        return [f"{toc['root']}.html", *toc_pages(toc.get("parts", []) + toc.get("chapters", []))]
-    pages: list[str] = []
-    for item in entry if isinstance(entry, list) else [entry]:
-        if "file" in item:
-            pages.append(f"{item['file']}.html")
-        for key in ("chapters", "sections", "parts"):
-            pages += toc_pages(item.get(key, []))
-    return pages
+def load_config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
-def joined_book(html_dir: Path) -> str:
-    """One HTML page holding every toc page's article, in order; URLs made relative to the site's root."""
-    pages = toc_pages()
-    first = BeautifulSoup((html_dir / pages[0]).read_text(encoding="utf-8"), "html.parser")
-    head = [
-        str(tag)
-        for tag in first.head.find_all(["meta", "title"])
-        if tag.name == "title" or tag.get("charset")
-    ]
-    for link in first.head.find_all("link", rel="stylesheet"):
-        head.append(f'<link rel="stylesheet" href="{urlsplit(urljoin(pages[0], link["href"])).path}">')
-    articles = []
-    for page in pages:
-        soup = BeautifulSoup((html_dir / page).read_text(encoding="utf-8"), "html.parser")
-        article = soup.select_one("article.bd-article")
-        for tag, attribute in (("img", "src"), ("a", "href")):
-            for element in article.find_all(tag, attrs={attribute: True}):
-                url = element[attribute]
-                if not urlsplit(url).scheme and not url.startswith("#"):
-                    element[attribute] = urljoin(page, url)
-        articles.append(f'<div class="print-page">{article}</div>')
-    return (
-        '<!DOCTYPE html><html lang="en" data-theme="light" data-mode="light"><head>'
-        + "".join(head)
-        + f"<style>{PRINT_CSS}</style></head><body>"
-        + "".join(articles)
-        + "</body></html>"
-    )
+def toc_parts() -> list[tuple[str | None, list[str]]]:
+    """The book's parts in reading order: (caption, pages), the root page first as a part without a caption."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+    def pages(entries: list) -> list[str]:
+        found = []
+        for item in entries:
+            if "file" in item:
+                found.append(f"{item['file']}.html")
+            found += pages(item.get("sections", []))
+        return found
+
+    parts = [(None, [f"{toc['root']}.html"])]
+    if toc.get("chapters"):
+        parts.append((None, pages(toc["chapters"])))
+    return parts + [(part.get("caption"), pages(part.get("chapters", []))) for part in toc.get("parts", [])]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def toc_pages() -> list[str]:
+    """Every page of _toc.yml in reading order, as paths of the site: 'book/intro.html', ..."""
+    return [page for _, pages in toc_parts() for page in pages]
 
 
-def print_pdf(html_dir: Path, pdf: Path) -> int:
-    """Print the book built in ``html_dir`` to ``pdf``; return the number of figures it holds."""
+def slug(page: str) -> str:
+    """The id of a page inside the book: 'book/01_derivatives.html' -> 'book-01_derivatives'."""
+    return page.removesuffix(".html").replace("/", "-")
+
+
+@dataclass
+class Entry:
+    """A line of the table of contents: what it says, where it points, how deep it is (0 part, 1 chapter...)."""
+
+    title: str  # plain text, for the PDF outline: math as its TeX
+    target: str
+    level: int
+    html: str  # for the printed contents: math typeset
+
+
+def heading_text(heading: Tag) -> str:
+    """A heading as plain text, each formula as its TeX source (KaTeX's HTML and MathML would both be read)."""
+    heading = copy.copy(heading)
+    for formula in heading.select(".katex"):
+        tex = formula.find("annotation")
+        formula.replace_with(tex.get_text() if tex else formula.get_text())
+    return " ".join(heading.get_text(" ", strip=True).split())
+
+
+class BookBuilder:
+    """Turns the built site into one printable HTML book; `html(pages)` renders it with page numbers filled in."""
+
+    def __init__(self, html_dir: Path) -> None:
+        self.html_dir = html_dir
+        config = load_config()
+        self.title = config.get("title", "")
+        self.author = config.get("author", "")
+        self.site_url = config.get("sphinx", {}).get("config", {}).get("ogp_site_url", "")
+        self.printed = set(toc_pages())
+        self.entries: list[Entry] = []
+        self.references: list[tuple[Tag, str]] = []  # (the <span> to hold a page number, the id it refers to)
+        self.body = self._body()
+
+    # -- links and ids ---------------------------------------------------------------------------------------------
+    def _relink(self, article: Tag, page: str) -> None:
+        """Ids get the page's prefix; links to printed pages point inside the book, other links to the site."""
+        prefix = slug(page)
+        for element in article.find_all(id=True):
+            element["id"] = f"{prefix}--{element['id']}"
+        for img in article.find_all("img", src=True):
+            img["src"] = "/" + urlsplit(urljoin(page, img["src"])).path.lstrip("/")
+        for link in article.find_all("a", href=True):
+            url = link["href"]
+            parts = urlsplit(url)
+            if parts.scheme or parts.netloc:
+                continue
+            path = urlsplit(urljoin(page, url)).path.lstrip("/") if parts.path else page
+            if path in self.printed:
+                link["href"] = f"#{slug(path)}--{parts.fragment}" if parts.fragment else f"#{slug(path)}"
+            elif link.find("img") is not None:  # a figure's link to its own file: paper needs none
+                del link["href"]
+            else:
+                link["href"] = urljoin(self.site_url, urljoin(page, url))
+
+    # -- what is left out, and what moves --------------------------------------------------------------------------
+    def _screen_only(self, article: Tag, page: str) -> None:
+        if (ROOT / page.replace(".html", ".ipynb")).exists():
+            bootstrap = article.select_one("div.cell")  # the first code cell installs labcode on Colab
+            if bootstrap is not None:
+                bootstrap.decompose()
+        for toggle in article.select("details.hide"):
+            if "above-input" in toggle.get("class", []):  # code the site hides: its output is what matters
+                toggle.decompose()
+            else:  # a hidden output: shown, without its toggle
+                toggle.summary.decompose()
+                toggle.unwrap()
+        for element in article.select(".headerlink, .sd-btn, button"):
+            element.decompose()
+
+    def _collect_answers(self, soup: BeautifulSoup, article: Tag, page: str) -> None:
+        """Every dropdown (solutions, answers) leaves its place for a page reference and joins the chapter's end."""
+        answers = article.select("div.dropdown")
+        if not answers:
+            return
+        prefix = slug(page)
+        section = soup.new_tag(
+            "section", attrs={"class": "print-solutions", "id": f"{prefix}--print-solutions"}
+        )
+        heading = soup.new_tag("h2")
+        chapter = article.find("h1")
+        heading.string = f"Solutions: {heading_text(chapter)}" if chapter else "Solutions"
+        section.append(heading)
+        for number, answer in enumerate(answers, 1):
+            answer_id = answer.get("id") or f"{prefix}--answer-{number}"
+            answer["id"] = answer_id
+            title = answer.select_one(".admonition-title")
+            what = heading_text(title) if title else "Answer"
+            reference = soup.new_tag("p", attrs={"class": "print-answer-ref", "id": f"{answer_id}--from"})
+            link = soup.new_tag("a", href=f"#{answer_id}")
+            link.append(f"{what}: page ")
+            link.append(self._page_number(soup, answer_id))
+            reference.append(link)
+            answer.replace_with(reference)
+            answer["class"] = [c for c in answer.get("class", []) if c != "dropdown"]
+            if title is not None:
+                back = soup.new_tag("a", href=f"#{answer_id}--from", attrs={"class": "print-back"})
+                back.append(" (from page ")
+                back.append(self._page_number(soup, f"{answer_id}--from"))
+                back.append(")")
+                title.append(back)
+            section.append(answer)
+        article.append(section)
+
+    def _page_number(self, soup: BeautifulSoup, target: str) -> Tag:
+        span = soup.new_tag("span", attrs={"class": "number"})
+        span.string = PLACEHOLDER
+        self.references.append((span, target))
+        return span
+
+    # -- the book ----------------------------------------------------------------------------------------------------
+    def _body(self) -> BeautifulSoup:
+        soup = BeautifulSoup("<div id='print-book'></div>", "html.parser")
+        book = soup.div
+        for part_number, (caption, pages) in enumerate(toc_parts()):
+            if caption:
+                part = soup.new_tag("div", attrs={"class": "print-part", "id": f"print-part-{part_number}"})
+                title = soup.new_tag("h1")
+                title.string = caption
+                part.append(title)
+                book.append(part)
+                self.entries.append(Entry(caption, part["id"], 0, html.escape(caption)))
+            for page in pages:
+                source = BeautifulSoup((self.html_dir / page).read_text(encoding="utf-8"), "html.parser")
+                article = source.select_one("article.bd-article")
+                self._screen_only(article, page)
+                self._relink(article, page)
+                self._collect_answers(source, article, page)
+                wrapper = soup.new_tag("div", attrs={"class": "print-page", "id": slug(page)})
+                front = caption is None
+                for heading in article.find_all(re.compile(r"^h[1-5]$")):
+                    level = int(heading.name[1])
+                    if not front:  # a chapter inside a part sits one level below it
+                        heading.name = f"h{level + 1}"
+                    if level == 1:
+                        heading["class"] = [*heading.get("class", []), "print-chapter-title"]
+                    if level <= 2:
+                        section = heading.find_parent(["section", "div"], id=True)
+                        target = section["id"] if section is not None else slug(page)
+                        self.entries.append(
+                            Entry(heading_text(heading), target, level, heading.decode_contents())
+                        )
+                wrapper.append(article)
+                book.append(wrapper)
+        return soup
+
+    def _head(self) -> str:
+        first = BeautifulSoup((self.html_dir / toc_pages()[0]).read_text(encoding="utf-8"), "html.parser")
+        head = ['<meta charset="utf-8">', f"<title>{self.title}</title>"]
+        for link in first.head.find_all("link", rel="stylesheet"):
+            head.append(
+                f'<link rel="stylesheet" href="/{urlsplit(urljoin(toc_pages()[0], link["href"])).path}">'
+            )
+        css = (HERE / "print_pdf.css").read_text(encoding="utf-8")
+        return (
+            '<!DOCTYPE html><html lang="en" data-theme="light" data-mode="light"><head>'
+            + "".join(head)
+            + f"<style>{css}</style></head>"
+        )
+
+    def title_page(self) -> str:
+        """The title page, printed on its own: no running header, no page number."""
+        today = datetime.date.today().isoformat()
+        return self._head() + (
+            "<body><style>@page { margin: 0 }</style>"
+            '<div class="print-title-page">'
+            f'<p class="book-title">{self.title}</p>'
+            '<p class="book-subtitle">Derivatives, gradients, the chain rule, optimisation and automatic '
+            "differentiation, with code you can run</p>"
+            f"<p>{self.author}</p>"
+            f'<p>Read online, with live code: <a href="{self.site_url}">{self.site_url}</a></p>'
+            f"<p>Printed {today}</p></div></body></html>"
+        )
+
+    def _contents(self, pages: dict[str, int]) -> str:
+        kind = {0: "toc-part", 1: "toc-chapter", 2: "toc-section"}
+        lines = [
+            f'<a class="{kind[entry.level]}" href="#{entry.target}"><span>{entry.html}</span>'
+            f'<span class="leader"></span><span class="number">{pages.get(entry.target, PLACEHOLDER)}</span></a>'
+            for entry in self.entries
+        ]
+        return '<nav class="print-contents"><h1 id="print-contents">Contents</h1>' + "".join(lines) + "</nav>"
+
+    def html(self, pages: dict[str, int]) -> str:
+        """The whole book as one HTML page, with the page numbers known so far (placeholders for the others)."""
+        for span, target in self.references:
+            span.string = str(pages.get(target, PLACEHOLDER))
+        return self._head() + "<body>" + self._contents(pages) + str(self.body) + "</body></html>"
+
+    def targets(self) -> set[str]:
+        return {entry.target for entry in self.entries} | {target for _, target in self.references}
+
+
+def destination_pages(pdf: bytes) -> dict[str, int]:
+    """Each named destination of a PDF (Chromium writes one per link target) -> its page number, from 1."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return {
+        str(name).lstrip("/"): reader.get_destination_page_number(destination) + 1
+        for name, destination in reader.named_destinations.items()
+    }
+
+
+def assemble(title: bytes, body: bytes, entries: list[Entry]) -> bytes:
+    """The title page, then the body, with bookmarks for the contents' entries (parts > chapters > sections), each at
+    its heading, and page labels that match the printed numbers (the title page is 'Title', the body counts from 1).
+
+    Chromium can write an outline itself, but only into a tagged PDF, whose structure tree (KaTeX's spans) made the
+    book 17 MB instead of 7; pypdf writes one from the named destinations of the untagged print instead."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Fit
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # Chromium's trailer undercounts its objects; harmless
+    reader = PdfReader(io.BytesIO(body))
+    writer = PdfWriter(clone_from=reader)
+    writer.insert_page(PdfReader(io.BytesIO(title)).pages[0], 0)
+    destinations = {str(name).lstrip("/"): d for name, d in reader.named_destinations.items()}
+    parents: dict[int, object] = {}
+    for entry in entries:
+        destination = destinations[entry.target]
+        parent = next((parents[level] for level in range(entry.level - 1, -1, -1) if level in parents), None)
+        parents[entry.level] = writer.add_outline_item(
+            title=entry.title,
+            page_number=reader.get_destination_page_number(destination) + 1,  # after the title page
+            parent=parent,
+            fit=Fit.xyz(left=destination.left, top=destination.top),
+        )
+        for deeper in [level for level in parents if level > entry.level]:
+            del parents[deeper]
+    writer.set_page_label(0, 0, prefix="Title")
+    writer.set_page_label(1, len(writer.pages) - 1, style="/D", start=1)
+    writer.page_mode = "/UseOutlines"  # a reader opens the PDF with the bookmarks shown
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def print_pdf(html_dir: Path, pdf: Path) -> dict:
+    """Print the book built in ``html_dir`` to ``pdf``; return what the print did (figures, scaled math, ...)."""
     from playwright.sync_api import sync_playwright
 
-    page = html_dir / PRINT_PAGE
-    page.write_text(joined_book(html_dir), encoding="utf-8")
-    handler = functools.partial(_Quiet, directory=str(html_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-            )
-            context = browser.new_context(viewport={"width": 1000, "height": 1400})
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-            tab = context.new_page()
-            tab.goto(base + page.name, wait_until="load")
-            tab.emulate_media(media="print")
-            figures = tab.evaluate(PREPARE_JS)
-            pdf.parent.mkdir(parents=True, exist_ok=True)
-            tab.pdf(
-                path=str(pdf),
-                format="A4",
-                print_background=True,
-                margin={"top": "16mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-                display_header_footer=True,
-                header_template="<div></div>",
-                footer_template=FOOTER,
-            )
+    builder = BookBuilder(html_dir)
+    prepare = (HERE / "print_pdf.js").read_text(encoding="utf-8")
+    site = html_dir.resolve()
+    documents: dict[str, str] = {}  # the pages the printer makes, by path
+
+    def answer(route) -> None:  # noqa: ANN001 (Playwright's Route)
+        url = route.request.url
+        if not url.startswith(ORIGIN):
+            return route.abort()
+        path = unquote(urlsplit(url).path).lstrip("/")
+        if path in documents:
+            return route.fulfill(body=documents[path], content_type="text/html; charset=utf-8")
+        file = (site / path).resolve()
+        if site not in file.parents or not file.is_file():
+            return route.fulfill(status=404, body="")
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        return route.fulfill(body=file.read_bytes(), content_type=kind)
+
+    timings: dict[str, float] = {}
+
+    def render(browser, name: str, document: str, **options) -> tuple[bytes, dict]:  # noqa: ANN001
+        documents[name] = document
+        context = browser.new_context(viewport=COLUMN)
+        context.route("**/*", answer)
+        tab = context.new_page()
+        tab.emulate_media(media="print")
+        clock = time.monotonic()
+        tab.goto(ORIGIN + name, wait_until="load")
+        report = tab.evaluate(prepare)
+        timings["load"] = timings.get("load", 0) + time.monotonic() - clock
+        clock = time.monotonic()
+        data = tab.pdf(format="A4", print_background=True, prefer_css_page_size=True, **options)
+        timings["print"] = timings.get("print", 0) + time.monotonic() - clock
+        context.close()
+        return data, report
+
+    pages: dict[str, int] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            title, _ = render(browser, "_print-title.html", builder.title_page())
+            for attempt in range(3):  # the second print fills in the numbers; it should not move a heading
+                body, report = render(
+                    browser,
+                    "_print-book.html",
+                    builder.html(pages),
+                    display_header_footer=True,
+                    header_template=HEADER,
+                    footer_template=FOOTER,
+                )
+                placed = destination_pages(body)
+                missing = builder.targets() - placed.keys()
+                if missing:
+                    raise RuntimeError(f"the PDF has no destination for {sorted(missing)[:5]}")
+                if attempt and all(placed[t] == pages[t] for t in builder.targets()):
+                    break
+                pages = placed
+        finally:
             browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
-        page.unlink()  # not part of the site
-    return figures
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    pdf.write_bytes(assemble(title, body, builder.entries))
+    return {**report, "prints": attempt + 1, "timings": timings}
 
 
 def main() -> int:
@@ -150,9 +397,18 @@ def main() -> int:
     if not (args.html / "index.html").is_file():
         print(f"{args.html} holds no built site: run make book first (make pdf does)", file=sys.stderr)
         return 1
-    figures = print_pdf(args.html.resolve(), args.pdf)
-    print(f"wrote {args.pdf} ({args.pdf.stat().st_size / 1e6:.1f} MB, {figures} figures)")
-    return 0
+    start = time.monotonic()
+    report = print_pdf(args.html, args.pdf)
+    print(
+        f"wrote {args.pdf} ({args.pdf.stat().st_size / 1e6:.1f} MB, {report['figures']} figures, "
+        f"{report['scaled']} equations scaled to the column, {report['continuations']} code lines continued, "
+        f"{report['prints']} prints, {time.monotonic() - start:.0f} s: "
+        + ", ".join(f"{what} {seconds:.0f} s" for what, seconds in report["timings"].items())
+        + ")"
+    )
+    for equation in report["overflowing"]:
+        print(f"still wider than the column: {equation}", file=sys.stderr)
+    return 1 if report["overflowing"] else 0
 
 
 if __name__ == "__main__":
