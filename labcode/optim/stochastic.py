@@ -173,6 +173,35 @@ def rmsprop(
     return run.result("rmsprop", {**options, "alpha": alpha, "eps": eps})
 
 
+def _adam_update(
+    x0: np.ndarray,
+    rate: Callable[[int], float],
+    beta1: float,
+    beta2: float,
+    eps: float,
+    *,
+    bias_correction: bool = True,
+    weight_decay: float = 0.0,
+) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
+    """Adam's update as the closure ``run.walk`` calls with (x, g, t): the two moments (state kept here), bias
+    corrected unless told not to, and for AdamW the decoupled shrink first. One rule for :func:`adam` and
+    :func:`adamw`."""
+    m, v = np.zeros_like(x0), np.zeros_like(x0)
+
+    def update(x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
+        nonlocal m, v
+        if weight_decay:
+            x = x * (1.0 - rate(t) * weight_decay)  # decoupled: not part of g, not divided by sqrt(v_hat)
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * g * g
+        if not bias_correction:
+            return x - rate(t) * m / (np.sqrt(v) + eps)
+        k = t + 1
+        return x - (rate(t) / (1.0 - beta1**k)) * m / (np.sqrt(v) / np.sqrt(1.0 - beta2**k) + eps)
+
+    return update
+
+
 def adam(
     grad: Callable[..., Any],
     w0: Any,
@@ -200,17 +229,7 @@ def adam(
     beta1, beta2 = _require_betas(betas)
     eps = require_positive(eps, "eps")
     bias_correction = require_flag(bias_correction, "bias_correction")
-    m, v = np.zeros_like(run.x0), np.zeros_like(run.x0)
-
-    def update(x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
-        nonlocal m, v
-        m = beta1 * m + (1.0 - beta1) * g
-        v = beta2 * v + (1.0 - beta2) * g * g
-        if not bias_correction:
-            return x - rate(t) * m / (np.sqrt(v) + eps)
-        k = t + 1
-        return x - (rate(t) / (1.0 - beta1**k)) * m / (np.sqrt(v) / np.sqrt(1.0 - beta2**k) + eps)
-
+    update = _adam_update(run.x0, rate, beta1, beta2, eps, bias_correction=bias_correction)
     run.walk(run.x0.copy(), update)
     options = {**options, "beta1": beta1, "beta2": beta2, "eps": eps}
     if not bias_correction:
@@ -244,16 +263,7 @@ def adamw(
     beta1, beta2 = _require_betas(betas)
     eps = require_positive(eps, "eps")
     weight_decay = require_positive(weight_decay, "weight_decay", or_zero=True)
-    m, v = np.zeros_like(run.x0), np.zeros_like(run.x0)
-
-    def update(x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
-        nonlocal m, v
-        x = x * (1.0 - rate(t) * weight_decay)  # decoupled: not part of g, not divided by sqrt(v_hat)
-        m = beta1 * m + (1.0 - beta1) * g
-        v = beta2 * v + (1.0 - beta2) * g * g
-        k = t + 1
-        return x - (rate(t) / (1.0 - beta1**k)) * m / (np.sqrt(v) / np.sqrt(1.0 - beta2**k) + eps)
-
+    update = _adam_update(run.x0, rate, beta1, beta2, eps, weight_decay=weight_decay)
     run.walk(run.x0.copy(), update)
     return run.result(
         "adamw", {**options, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay}
