@@ -42,6 +42,7 @@ MODULE_MARKERS = {
     "test_portability.py": ("notebooks", "slow"),
     "test_optim_torch.py": ("frameworks",),
     "test_doors.py": ("doors", "slow"),
+    "test_pdf.py": ("build", "browser", "slow"),
 }
 FRAMEWORKS_NOTEBOOKS = ("12_pytorch_jax.ipynb",)
 

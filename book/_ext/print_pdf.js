@@ -11,20 +11,36 @@ async () => {
   }
   await document.fonts.ready;
 
-  // Display math wider than the column is scaled down until it fits (KaTeX sizes everything in em).
+  // Display math wider than its room is scaled down until it fits (KaTeX sizes everything in em). Its room is the
+  // row of div.math left of the equation number; its width is the extent of what KaTeX drew, measured with a Range
+  // (the site's boxes would clip it or scroll, so their own widths do not tell).
+  const room = (display) => {
+    const box = (display.closest("div.math") || display.parentElement).getBoundingClientRect();
+    const number = display.closest("div.math")?.querySelector(".eqno");
+    const right = number ? Math.min(box.right, number.getBoundingClientRect().left - 6) : box.right;
+    return { left: box.left, right };
+  };
+  const extent = (display) => {
+    const range = document.createRange();
+    range.selectNodeContents(display.querySelector(".katex-html") || display);
+    return range.getBoundingClientRect();
+  };
   let scaled = 0;
   const overflowing = [];
   for (const display of document.querySelectorAll(".katex-display")) {
-    const box = display.closest("div.math") || display.parentElement;
-    for (let attempt = 0; attempt < 4 && box.scrollWidth > box.clientWidth + 0.5; attempt++) {
-      const ratio = box.clientWidth / box.scrollWidth;
+    const fits = () => {
+      const [r, e] = [room(display), extent(display)];
+      return e.left >= r.left - 0.5 && e.right <= r.right + 0.5;
+    };
+    for (let attempt = 0; attempt < 4 && !fits(); attempt++) {
+      const [r, e] = [room(display), extent(display)];
       const size = parseFloat(getComputedStyle(display).fontSize);
-      display.style.fontSize = `${Math.floor(size * ratio * 0.98 * 100) / 100}px`;
+      display.style.fontSize = `${Math.floor(size * Math.min(1, (r.right - r.left) / e.width) * 0.97 * 100) / 100}px`;
       if (attempt === 0) scaled++;
     }
-    if (box.scrollWidth > box.clientWidth + 0.5) {
+    if (!fits()) {
       const tex = display.querySelector("annotation");
-      overflowing.push(`${tex ? tex.textContent.slice(0, 80) : display.textContent.slice(0, 80)} (${box.scrollWidth} > ${box.clientWidth} px)`);
+      overflowing.push((tex ? tex.textContent : display.textContent).slice(0, 80));
     }
   }
 

@@ -44,7 +44,13 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ORIGIN = "http://book.print/"
 # The printed column (A4 less print_pdf.css's margins) in CSS px: print_pdf.js measures math and code at this width.
 COLUMN = {"width": round((210 - 2 * 17) / 25.4 * 96), "height": round((297 - 2 * 18) / 25.4 * 96)}
-PLACEHOLDER = "000"  # as wide as any page number, so filling them in does not move a line
+PLACEHOLDER = (
+    "000"  # about as wide as a page number: filling them in rarely moves a line (the printer checks)
+)
+# Fills in the page numbers in the open book, in place: no second load, no second pass of print_pdf.js.
+FILL_NUMBERS = """numbers => {
+  for (const span of document.querySelectorAll("[data-page-of]")) span.textContent = numbers[span.dataset.pageOf];
+}"""
 
 HEADER = (
     '<div style="font-size:7.5px; width:100%; margin:0 17mm; color:#666"><span class="title"></span></div>'
@@ -114,7 +120,7 @@ class BookBuilder:
         self.site_url = config.get("sphinx", {}).get("config", {}).get("ogp_site_url", "")
         self.printed = set(toc_pages())
         self.entries: list[Entry] = []
-        self.references: list[tuple[Tag, str]] = []  # (the <span> to hold a page number, the id it refers to)
+        self.targets: set[str] = set()  # the ids whose page numbers the book prints
         self.body = self._body()
 
     # -- links and ids ---------------------------------------------------------------------------------------------
@@ -188,9 +194,9 @@ class BookBuilder:
         article.append(section)
 
     def _page_number(self, soup: BeautifulSoup, target: str) -> Tag:
-        span = soup.new_tag("span", attrs={"class": "number"})
+        span = soup.new_tag("span", attrs={"class": "number", "data-page-of": target})
         span.string = PLACEHOLDER
-        self.references.append((span, target))
+        self.targets.add(target)
         return span
 
     # -- the book ----------------------------------------------------------------------------------------------------
@@ -257,23 +263,19 @@ class BookBuilder:
             f"<p>Printed {today}</p></div></body></html>"
         )
 
-    def _contents(self, pages: dict[str, int]) -> str:
+    def _contents(self) -> str:
         kind = {0: "toc-part", 1: "toc-chapter", 2: "toc-section"}
+        self.targets |= {entry.target for entry in self.entries}
         lines = [
             f'<a class="{kind[entry.level]}" href="#{entry.target}"><span>{entry.html}</span>'
-            f'<span class="leader"></span><span class="number">{pages.get(entry.target, PLACEHOLDER)}</span></a>'
+            f'<span class="leader"></span><span class="number" data-page-of="{entry.target}">{PLACEHOLDER}</span></a>'
             for entry in self.entries
         ]
         return '<nav class="print-contents"><h1 id="print-contents">Contents</h1>' + "".join(lines) + "</nav>"
 
-    def html(self, pages: dict[str, int]) -> str:
-        """The whole book as one HTML page, with the page numbers known so far (placeholders for the others)."""
-        for span, target in self.references:
-            span.string = str(pages.get(target, PLACEHOLDER))
-        return self._head() + "<body>" + self._contents(pages) + str(self.body) + "</body></html>"
-
-    def targets(self) -> set[str]:
-        return {entry.target for entry in self.entries} | {target for _, target in self.references}
+    def html(self) -> str:
+        """The whole book as one HTML page, page numbers as placeholders (``FILL_NUMBERS`` fills them in)."""
+        return self._head() + "<body>" + self._contents() + str(self.body) + "</body></html>"
 
 
 def destination_pages(pdf: bytes) -> dict[str, int]:
@@ -343,9 +345,9 @@ def print_pdf(html_dir: Path, pdf: Path) -> dict:
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         return route.fulfill(body=file.read_bytes(), content_type=kind)
 
-    timings: dict[str, float] = {}
+    timings = {"load": 0.0, "print": 0.0}
 
-    def render(browser, name: str, document: str, **options) -> tuple[bytes, dict]:  # noqa: ANN001
+    def open_tab(browser, name: str, document: str):  # noqa: ANN001, ANN202 (Playwright's Browser and Page)
         documents[name] = document
         context = browser.new_context(viewport=COLUMN)
         context.route("**/*", answer)
@@ -354,39 +356,44 @@ def print_pdf(html_dir: Path, pdf: Path) -> dict:
         clock = time.monotonic()
         tab.goto(ORIGIN + name, wait_until="load")
         report = tab.evaluate(prepare)
-        timings["load"] = timings.get("load", 0) + time.monotonic() - clock
+        timings["load"] += time.monotonic() - clock
+        return tab, report
+
+    def print_tab(tab, **options) -> bytes:  # noqa: ANN001
         clock = time.monotonic()
         data = tab.pdf(format="A4", print_background=True, prefer_css_page_size=True, **options)
-        timings["print"] = timings.get("print", 0) + time.monotonic() - clock
-        context.close()
-        return data, report
+        timings["print"] += time.monotonic() - clock
+        return data
 
-    pages: dict[str, int] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
-            title, _ = render(browser, "_print-title.html", builder.title_page())
-            for attempt in range(3):  # the second print fills in the numbers; it should not move a heading
-                body, report = render(
-                    browser,
-                    "_print-book.html",
-                    builder.html(pages),
-                    display_header_footer=True,
-                    header_template=HEADER,
-                    footer_template=FOOTER,
+            tab, _ = open_tab(browser, "_print-title.html", builder.title_page())
+            title = print_tab(tab)
+            tab, report = open_tab(browser, "_print-book.html", builder.html())
+            pages: dict[str, int] = {}
+            prints = 0
+            while prints < 4:  # the first print places everything, the second shows the numbers
+                prints += 1
+                body = print_tab(
+                    tab, display_header_footer=True, header_template=HEADER, footer_template=FOOTER
                 )
                 placed = destination_pages(body)
-                missing = builder.targets() - placed.keys()
+                missing = builder.targets - placed.keys()
                 if missing:
                     raise RuntimeError(f"the PDF has no destination for {sorted(missing)[:5]}")
-                if attempt and all(placed[t] == pages[t] for t in builder.targets()):
+                placed = {target: placed[target] for target in builder.targets}
+                if placed == pages:
                     break
                 pages = placed
+                tab.evaluate(FILL_NUMBERS, pages)
+            else:  # four prints, and filling in the numbers still moved what they number
+                raise RuntimeError("the page numbers kept moving the headings they number")
         finally:
             browser.close()
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.write_bytes(assemble(title, body, builder.entries))
-    return {**report, "prints": attempt + 1, "timings": timings}
+    return {**report, "prints": prints, "timings": timings}
 
 
 def main() -> int:
