@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -253,3 +254,20 @@ def test_solutions_are_collected_at_each_chapters_end_with_page_references(print
             f"{what} is not on page {target}: {text[target][:400]}"
         )
     assert sum(page.count("(from page") for page in text) == hidden
+
+
+def test_links_inside_the_book_stay_inside_it(printed):
+    """Cross-references jump to a page of the PDF; no link points at the server the book was printed from."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(printed.path)
+    internal, local = 0, []
+    for page in reader.pages:
+        for annotation in page.get("/Annots", []) or []:
+            annotation = annotation.get_object()
+            uri = str((annotation.get("/A") or {}).get("/URI", ""))
+            internal += "/Dest" in annotation
+            if urlsplit(uri).hostname in ("book.print", "127.0.0.1", "localhost") or uri.startswith("file:"):
+                local.append(uri)
+    assert internal > 500, f"only {internal} internal links"
+    assert not local, local[:10]
