@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import quote
 
 import pytest
-from site_helpers import Visit, slug, toc_pages
+from site_helpers import Visit, raw_tex, slug, toc_pages
 from test_site import MODES, Site
 
 PAGES = toc_pages()
@@ -179,3 +180,44 @@ def test_width_report(equations, capsys):
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert shown, "no display equations measured"
+
+
+# --- math in search results -------------------------------------------------------------------------------------
+
+# A word of chapter 1's prose, once on its page, and the inline equation right after it: the result's quote
+# must show the equation once, as plain text, not KaTeX's three copies (HTML, MathML and the TeX source) or TeX.
+SEARCH_WORD, SEARCH_PAGE, SEARCH_MATH = "troublesome", "book/01_derivatives.html", "h²/2 f′′(x)"
+
+
+def search_quote(site: Site, word: str, page_path: str) -> str:
+    """The quote the search page shows under ``page_path``'s result for ``word`` (in Chromium, offline)."""
+    record = Visit(page="search.html", mode="desktop", url=f"{site.base_url}search.html?q={quote(word)}")
+    context = site.open("desktop")
+    site.watch(context, record)
+    try:
+        page = context.new_page()
+        page.goto(record.url, wait_until="load")
+        quoted = page.locator(f'#search-results ul.search li:has(a[href^="{page_path}"]) p.context').first
+        quoted.wait_for(timeout=15_000)
+        quote_text = quoted.inner_text()
+    finally:
+        context.close()
+    assert not record.console_errors and not record.failed_requests, (
+        record.console_errors,
+        record.failed_requests,
+    )
+    return quote_text
+
+
+def test_search_quotes_math_once_as_plain_text(served_site, browser):
+    base_url, html_dir = served_site
+    prose = (html_dir / SEARCH_PAGE).read_text(encoding="utf-8")
+    assert prose.count(SEARCH_WORD) == 1 and "katex" in prose.split(SEARCH_WORD, 1)[1][:400], (
+        f"{SEARCH_PAGE} no longer has {SEARCH_WORD!r} right before an equation: choose another word"
+    )
+    text = search_quote(Site(browser, base_url, html_dir), SEARCH_WORD, SEARCH_PAGE)
+    assert SEARCH_WORD in text.lower(), text
+    shown = f"{SEARCH_WORD} {SEARCH_MATH}, are"  # the equation once, then the prose goes on
+    assert shown in text, f"the equation after {SEARCH_WORD!r} is not quoted once as {SEARCH_MATH!r}: {text}"
+    leftover = raw_tex(text) + re.findall(r"\\[A-Za-z]+|\^\{|_\{|f''", text)
+    assert not leftover, f"the search quote shows TeX or KaTeX's copies: {leftover} in {text}"
