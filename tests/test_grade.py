@@ -972,3 +972,44 @@ def test_a_report_prints_at_most_20_notes():
             "cell 19 raised" in text and "cell 20 raised" not in text and "and 980 more (see --json)" in text
         )
     assert len(report.to_dict()["problems"]) == 1000
+
+
+def test_the_channel_refuses_what_is_too_big_too_deep_or_too_late():
+    """Each limit on what the student's process sends, met by a reply written into a real pipe."""
+    import threading
+
+    from labcode.grade import remote
+
+    def write_all(fd: int, data: bytes) -> None:
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        except OSError:
+            pass  # the channel stopped reading and the pipe was closed: what a killed sandbox sees
+        finally:
+            os.close(fd)
+
+    def receive(data: bytes, **attributes):
+        reads, writes = os.pipe()
+        writer = threading.Thread(target=write_all, args=(writes, data))
+        writer.start()
+        channel = remote.Channel(reads, -1, lambda: None)
+        channel.deadline = time.monotonic() + 30
+        for name, value in attributes.items():
+            setattr(channel, name, value)
+        try:
+            with pytest.raises(remote.SandboxGone) as gone:
+                channel.receive()
+            return gone.value.reason, gone.value.detail
+        finally:
+            os.close(reads)
+            writer.join()
+
+    assert receive(b"x" * (remote.MAX_MESSAGE + 2**20)) == ("protocol", "a reply over 4 MB")
+    assert receive(b"[" * 100_000 + b"\n") == ("protocol", "")  # a RecursionError in json, not in the grader
+    assert receive(b'{"reply": 1}\n', received=remote.MAX_TOTAL) == ("budget", "bytes")
+    assert receive(b"", budget_deadline=time.monotonic() - 1) == ("budget", "time")
+    big = np.zeros(remote.MAX_ELEMENTS + 1, dtype=bool)
+    with pytest.raises(remote.SandboxGone, match="protocol") as gone:
+        remote.Channel(-1, -1, lambda: None).decode(remote.Channel(-1, -1, lambda: None).encode(big))
+    assert gone.value.detail == "an array of 262,145 entries (the grader takes at most 262,144)"
