@@ -101,6 +101,7 @@ CSS_URL = re.compile(r"url\((['\"]?)(?!data:|https?:|#)([^'\")]+)\1\)")
 # One Font Awesome rule, e.g. .fa-bars:before,.fa-navicon:before{content:"\f0c9"}
 ICON_RULE = re.compile(r'((?:\.fa-[a-z0-9-]+:(?:before|after),?)+)\{content:"[^"]*"\}')
 ICON_NAME = re.compile(r"\bfa-[a-z0-9-]+")
+BUNDLED = re.compile(r"^/\* bundled: (\S+) \*/$", re.M)  # the stylesheets a bundle was made of, one per line
 
 
 def _css_text(static: Path, name: str) -> str:
@@ -164,11 +165,19 @@ def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
         html = page.read_text(encoding="utf-8")
         head, sep, body = html.partition("</head>")
         links = STYLESHEET.findall(head)
-        if len(links) < 2 or not sep:
+        if not links or not sep:
             continue
         names = tuple(link.split("_static/", 1)[1] for link in links)
+        if len(names) == 1 and names[0].startswith("bundle-"):
+            # An incremental build did not rewrite this page, which links an earlier build's bundle: make the
+            # bundle again from the stylesheets it lists, which may have changed since (a fix to site-fixes.css
+            # would otherwise never reach the page).
+            earlier = static / names[0]
+            names = tuple(BUNDLED.findall(earlier.read_text(encoding="utf-8"))) if earlier.exists() else ()
+        if len(names) < 2:
+            continue
         if names not in bundles:
-            css = "\n".join(f"/* {name} */\n{_css_text(static, name)}" for name in names)
+            css = "\n".join(f"/* bundled: {name} */\n{_css_text(static, name)}" for name in names)
             css = subset_icon_fonts(static, ICON_RULE.sub(keep_used_icons, css))
             bundles[names] = f"bundle-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
             (static / bundles[names]).write_text(css, encoding="utf-8")
