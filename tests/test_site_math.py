@@ -142,6 +142,7 @@ def test_every_display_equation_fits_the_desktop_column(equations, page):
 @pytest.mark.parametrize("page", PAGES, ids=[slug(p) for p in PAGES])
 def test_display_equations_fit_a_phone(equations, page):
     shown = equations[(page, "phone")]
+    assert all(e["rendered"] for e in shown), [e["tex"] for e in shown if not e["rendered"]]
     scrolling = [e for e in shown if e["scrolls"] or e["width"] > e["room"] + 1]
     assert all(e["insideColumn"] for e in shown), [describe(e) for e in shown if not e["insideColumn"]]
     assert len(shown) - len(scrolling) >= PHONE_FIT_SHARE * len(shown), (
@@ -158,7 +159,7 @@ def test_an_equation_that_scrolls_shows_it_and_is_not_cut(equations, page):
     problems = []
     for mode in ("desktop", "phone"):
         for e in equations[(page, mode)]:
-            if not e["scrolls"]:
+            if not e.get("scrolls"):
                 continue
             if not e["cue"]:
                 problems.append(f"{mode}: {describe(e)}: scrolls with no visible cue")
