@@ -96,7 +96,7 @@ pytest: $(FRAMEWORKS)
 
 pytest: $(NODE_TOOLS)
 
-# One tier alone, without the frameworks: `make tier MARKERS="sandbox or user"` (.ci/run's second run, as an
+# One tier alone, without the frameworks: `make tier MARKERS="user and not sandbox"` (.ci/run's second run, as an
 # ordinary user from a clone under /tmp).
 MARKERS ?= not slow
 tier: $(STAMP) $(NODE_TOOLS)

@@ -491,7 +491,7 @@ def _evaluate_softmax(rng: Rng, softmax: Any, softmax_ce_loss: Any, softmax_ce_g
     )
     big = W * (1000.0 / np.max(np.abs(Z)))
     wrong = (np.argmax(X @ big, axis=1) + 1) % k  # every label contradicts a confident prediction
-    value = as_number(name, call(name, softmax_ce_loss, big, X.copy(), wrong))
+    value = as_number(name, call(name, softmax_ce_loss, big.copy(), X.copy(), wrong.copy()))
     expect_finite("softmax_ce_loss", value, "for large logits (up to 1000)", UNSTABLE_LOG_SOFTMAX)
 
     # the gradient

@@ -21,9 +21,6 @@ class Cheat:
     lab: str = "gradients"
     starter: bool = True  # graded exactly like the untouched starter
     named: list[str] = field(default_factory=list)  # words the report must contain instead
-    # Set when the verdict needs a change outside the grader that is not made yet: the test is then a strict
-    # xfail (it fails loudly, XPASS, the day the change lands, so the mark must go).
-    awaits: str = ""
 
 
 # A wrong but working answer to every lab 1 task, used by cheats that need functions that run.
@@ -458,6 +455,5 @@ CHEATS = [
         lab="autodiff",
         starter=False,
         named=["0/6", "reverse_gradient(f, w) called f"],
-        awaits="labcode/labs/autodiff.py must count the calls of f in every call of reverse_gradient",
     ),
 ]
