@@ -24,7 +24,7 @@ help:
 	@echo "make serve      preview the built site on http://$(HOST):$(PORT)"
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
 	@echo "make audit      Lighthouse's performance target (median of 3 runs per chapter) on a quiet machine"
-	@echo "make bench      print labcode's accuracy table and autodiff speed against autograd (and PyTorch if installed)"
+	@echo "make bench      labcode's accuracy table, autodiff speed against autograd (and PyTorch), the grader's throughput"
 	@echo "make lock       re-resolve requirements.in into the pinned requirements.txt"
 
 venv: $(STAMP)
@@ -108,6 +108,7 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/accuracy.py
 	$(BIN)/python tests/benchmarks/autodiff_speed.py
+	$(BIN)/python tests/benchmarks/grade_throughput.py
 
 # uv resolves requirements.in for every supported Python at once (--universal, from PYTHON_MIN.0), keeping the
 # current pins where they still fit (it reads requirements.txt first); `make lock UPGRADE=1` moves every pin to the
