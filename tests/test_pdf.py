@@ -251,9 +251,10 @@ def test_solutions_are_collected_at_each_chapters_end_with_page_references(print
     references = [
         (n, what, int(target))
         for n, page in enumerate(text)
-        for what, target in re.findall(r"(Solution to Exercise \d+\.\d+): page (\d+)", page)
+        for what, target in re.findall(r"(Solution to Exercise \d+\.\d+|Answer): page (\d+)", page)
     ]
-    assert references, "no solution reference found"
+    assert {what for _, what, _ in references} > {"Answer"}, "no solution or answer reference found"
+    assert len(references) == hidden, f"{len(references)} references in place of {hidden} hidden answers"
     for n, what, target in references:
         assert target > n, f"page {n} sends {what} back to page {target}"
         assert f"{what} (from page {n})" in text[target], (
