@@ -3,18 +3,20 @@
     python book/_ext/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
 
 The built site's pages, in the order of _toc.yml, are joined into one HTML book: a title page, a table of contents,
-each part and chapter (headings one level deeper, so parts are h1 and the PDF outline nests parts > chapters >
-sections), links and ids rewritten to point inside the book. What only makes sense on screen is left out: buttons,
+each part and chapter (headings one level deeper, so that parts are h1), links and ids rewritten to point inside
+the book. What only makes sense on screen is left out: buttons,
 the labcode bootstrap cell (the first code cell of every notebook), code the site hides behind a toggle (its output
 stays). Every hidden answer (a dropdown: exercise solutions, quick-check answers) moves to a "Solutions" section at
 the end of its chapter, with a page reference in both directions.
 
 Playwright answers the browser's requests from the built site's files (everything else is refused), Chromium lays
 the book out for print (print_pdf.css), print_pdf.js loads every figure, scales display math that is wider than the
-column and marks wrapped code lines, and Chromium prints it on A4 with running headers, page numbers and an outline
-built from the headings. Page numbers in the contents and the references come from the PDF itself: a first print
-places every heading and answer (its named destinations, read back with pypdf), a second fills in the numbers, which
-do not change the layout (the placeholders are as wide as the numbers).
+column and marks wrapped code lines, and Chromium prints it on A4 with a running header and page numbers. Page
+numbers in the contents and the references come from the PDF itself: a first print places every heading and answer
+(Chromium writes a named destination for each link target; pypdf reads them), the numbers are filled in in the open
+page and it is printed again, until nothing moves (twice, so far). pypdf then puts the title page (printed on its own,
+without header or page number) in front, writes the bookmarks (parts > chapters > sections) and labels the pages
+as they are numbered.
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ def heading_text(heading: Tag) -> str:
 
 
 class BookBuilder:
-    """Turns the built site into one printable HTML book; `html(pages)` renders it with page numbers filled in."""
+    """Turns the built site into one printable HTML book: ``title_page()`` and ``html()`` (numbers as placeholders),
+    ``entries`` (the contents and the bookmarks), ``targets`` (every id whose page number the book prints)."""
 
     def __init__(self, html_dir: Path) -> None:
         self.html_dir = html_dir
