@@ -4,9 +4,8 @@
 
 The built site's pages, in the order of _toc.yml, are joined into one HTML book: a title page, a table of contents,
 each part and chapter (headings one level deeper, so that parts are h1), links and ids rewritten to point inside
-the book. What only makes sense on screen is left out: buttons,
-the labcode bootstrap cell (the first code cell of every notebook), code the site hides behind a toggle (its output
-stays). Every hidden answer (a dropdown: exercise solutions, quick-check answers) moves to a "Solutions" section at
+the book. What only makes sense on screen is left out: buttons, the labcode bootstrap cell (the first code cell of
+every notebook), code the site hides behind a toggle (its output stays). Every hidden answer (a dropdown: exercise solutions, quick-check answers) moves to a "Solutions" section at
 the end of its chapter, with a page reference in both directions.
 
 Playwright answers the browser's requests from the built site's files (everything else is refused), Chromium lays
