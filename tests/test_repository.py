@@ -249,7 +249,7 @@ def test_workflows_pass_zizmor():
 RUNNER_IMAGE = {"node", "make", "git", "sudo", "/usr/bin/google-chrome"}
 # What a step's command needs beyond Python: (pattern of the command, the needs)
 STEP_NEEDS = [
-    (r"\bmake (test|pytest|tier)\b|\.ci/run\b", {"bwrap", "userns", "chromium", "node", "make"}),
+    (r"\bmake (test|pytest)\b|\.ci/run\b", {"bwrap", "userns", "chromium", "node", "make", "poppler"}),
     (r"-m labcode\.grade\b", {"bwrap", "userns"}),
     (r"print_pdf\.py", {"chromium"}),
     (r"jupyter-book build|\bmake (book|venv|pdf)\b", {"node", "make"}),
@@ -259,6 +259,7 @@ PROVIDES = [
     (r"(apt-get install|need_apt\+=\()[^\n]*\bbubblewrap\b", "bwrap"),
     (r"sysctl -w kernel\.apparmor_restrict_unprivileged_userns=0", "userns"),
     (r"(apt-get install|need_apt\+=\()[^\n]*\bnodejs\b", "node"),
+    (r"(apt-get install|need_apt\+=\()[^\n]*\bpoppler-utils\b", "poppler"),
 ]
 
 
