@@ -92,7 +92,7 @@ check: lint
 DOCTESTS = $(BIN)/python -m pytest -p no:xdist -p no:cacheprovider -q --doctest-modules labcode
 pytest: $(FRAMEWORKS)
 	$(DOCTESTS)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval tests book
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval --durations=25 tests book
 
 pytest: $(NODE_TOOLS)
 
