@@ -143,23 +143,24 @@ def python_version(python: str | Path) -> str:
     ).stdout.strip()
 
 
-def pythons_on_machine() -> dict[str, Path]:
-    """Every distinct interpreter of a supported minor version here, by full version: pyenv's, those on PATH
-    (``python3.12``; actions/setup-python puts them there on GitHub) and the system's /usr/bin/python3."""
+def pythons_on_machine(minors: list[str] | None = None) -> dict[str, Path]:
+    """Every distinct interpreter here of the given minor versions (default: the supported ones), by full version:
+    pyenv's, those on PATH (``python3.12``; actions/setup-python puts them there on GitHub) and the system's
+    /usr/bin/python3."""
+    minors = supported_pythons() if minors is None else minors
     candidates = [Path("/usr/bin/python3")]
-    for minor in supported_pythons():
+    for minor in minors:
         candidates += sorted(Path.home().glob(f".pyenv/versions/{minor}.*/bin/python{minor}"))
         on_path = shutil.which(f"python{minor}")
-        candidates += (
-            [Path(on_path)] if on_path and "/.pyenv/shims/" not in on_path else []
-        )  # shims need a pyenv version
+        if on_path and "/.pyenv/shims/" not in on_path:  # a shim runs only where pyenv selects a version
+            candidates.append(Path(on_path))
     found: dict[str, Path] = {}
     seen: set[Path] = set()
     for python in candidates:
         if python.exists() and python.resolve() not in seen:
             seen.add(python.resolve())
             version = python_version(python)
-            if ".".join(version.split(".")[:2]) in supported_pythons():
+            if ".".join(version.split(".")[:2]) in minors:
                 found.setdefault(version, python)
     return found
 

@@ -10,7 +10,6 @@ Slow (a virtual environment per Python, installed from PyPI through pip's cache)
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,9 +63,7 @@ def test_make_refuses_a_python_outside_the_range(tmp_path):
     """An older Python (pyenv's or on PATH) is refused before anything is installed, with the fix."""
     oldest = supported_pythons()[0]
     older = f"3.{int(oldest.split('.')[1]) - 1}"
-    candidates = sorted(Path.home().glob(f".pyenv/versions/{older}.*/bin/python{older}"))
-    found = shutil.which(f"python{older}")
-    candidates += [Path(found)] if found and "/.pyenv/shims/" not in found else []
+    candidates = list(pythons_on_machine([older]).values())
     assert candidates, f"no Python {older} here to check the refusal with (pyenv install {older})"
     clone = copy_checkout(tmp_path / "repo")
     proc = make("venv", candidates[0], clone, tmp_path)
