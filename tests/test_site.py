@@ -9,6 +9,7 @@ _build/screenshots/.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import io
@@ -179,6 +180,19 @@ class Site:
         finally:
             context.close()
         return record
+
+    @contextlib.contextmanager
+    def search(self, word: str):
+        """The search page for ``word``, loaded at desktop width in a fresh, watched context: (page, record)."""
+        record = Visit(page="search.html", mode="desktop", url=f"{self.base_url}search.html?q={quote(word)}")
+        context = self.open("desktop")
+        self.watch(context, record)
+        try:
+            page = context.new_page()
+            page.goto(record.url, wait_until="load")
+            yield page, record
+        finally:
+            context.close()
 
     def unexplained_console_errors(self, record: Visit) -> list[str]:
         # No allowances: book/_ext/inline_scripts_once.py removes the one defect of the pinned tools that logged one.
@@ -379,12 +393,7 @@ def word_from(html: str) -> str:
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))
 def test_search_finds_a_word_from_the_chapter(site, chapter):
     word = word_from((site.html_dir / chapter).read_text(encoding="utf-8"))
-    record = Visit(page="search.html", mode="desktop", url=f"{site.base_url}search.html?q={quote(word)}")
-    context = site.open("desktop")
-    site.watch(context, record)
-    try:
-        page = context.new_page()
-        page.goto(record.url, wait_until="load")
+    with site.search(word) as (page, record):
         page.wait_for_function(
             "() => document.querySelector('#search-results h2')?.textContent === 'Search Results'",
             timeout=15_000,
@@ -394,8 +403,6 @@ def test_search_finds_a_word_from_the_chapter(site, chapter):
             urlsplit(href).path
             for href in page.eval_on_selector_all("#search-results ul.search a", "as => as.map(a => a.href)")
         ]
-    finally:
-        context.close()
     assert "/" + chapter in found, f"searching {word!r} did not list {chapter}: {summary} {found}"
     assert not record.blocked_requests and not record.failed_requests, (
         record.blocked_requests,

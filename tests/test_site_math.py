@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import quote
 
 import pytest
 from site_helpers import Visit, raw_tex, slug, toc_pages
@@ -192,17 +191,10 @@ SEARCH_WORD, SEARCH_PAGE, SEARCH_MATH = "troublesome", "book/01_derivatives.html
 
 def search_quote(site: Site, word: str, page_path: str) -> str:
     """The quote the search page shows under ``page_path``'s result for ``word`` (in Chromium, offline)."""
-    record = Visit(page="search.html", mode="desktop", url=f"{site.base_url}search.html?q={quote(word)}")
-    context = site.open("desktop")
-    site.watch(context, record)
-    try:
-        page = context.new_page()
-        page.goto(record.url, wait_until="load")
+    with site.search(word) as (page, record):
         quoted = page.locator(f'#search-results ul.search li:has(a[href^="{page_path}"]) p.context').first
         quoted.wait_for(timeout=15_000)
         quote_text = quoted.inner_text()
-    finally:
-        context.close()
     assert not record.console_errors and not record.failed_requests, (
         record.console_errors,
         record.failed_requests,
