@@ -823,20 +823,43 @@ def test_csv_cells_are_never_formulas():
     )
 
 
-def test_reading_text_of_200000_newlines_takes_no_time():
-    """identify_lab, checkpoints and missing_todos used regexes that backtracked across lines: 60,000 empty
-    lines took 41 s in the grader's own process."""
+def with_long_cells(newlines: int) -> nbformat.NotebookNode:
+    """Lab 1 with three cells of that many newlines (code, a checkpoint's answer, a checkpoint's unfinished
+    heading), its cells' metadata gone so that identify_lab reads the functions the notebook defines."""
     nb = read(LAB1)
     for cell in nb.cells:
         cell.metadata.pop("labcode", None)  # identified by the functions it defines: the regex runs
-    nb.cells.append(nbformat.v4.new_code_cell("\n" * 200_000 + "x = 1"))
-    nb.cells.append(nbformat.v4.new_markdown_cell("**Your answer to checkpoint 1a:**" + "\n" * 200_000 + "#"))
-    nb.cells.append(nbformat.v4.new_markdown_cell("**Your answer to checkpoint " + " \n" * 100_000))
-    start = time.perf_counter()
-    assert identify_lab(nb) == (gradients.LAB, "the functions it defines")
-    assert reading.checkpoints(nb, gradients.LAB)["1a"] is False
-    assert reading.missing_todos(nb, gradients.LAB) == []
-    assert time.perf_counter() - start < 1.0
+    nb.cells.append(nbformat.v4.new_code_cell("\n" * newlines + "x = 1"))
+    nb.cells.append(
+        nbformat.v4.new_markdown_cell("**Your answer to checkpoint 1a:**" + "\n" * newlines + "#")
+    )
+    nb.cells.append(nbformat.v4.new_markdown_cell("**Your answer to checkpoint " + " \n" * (newlines // 2)))
+    return nb
+
+
+def test_reading_a_notebook_takes_time_linear_in_its_newlines():
+    """identify_lab, checkpoints and missing_todos used regexes that backtracked across lines: 60,000 empty
+    lines took 41 s in the grader's own process, a time quadratic in the lines. Ten times the newlines must take
+    about ten times as long (8 to 10 here, 20 at worst with a book build on the other core), not a hundred as
+    when a regex backtracks: a ratio of two timings, so that a slow machine neither fails the test nor hides
+    the bug. Each is the best of a few runs; the large one stops at its first good run, so a quadratic regex
+    fails in under two minutes (a planted re.search(r"\\s*TODO", source) in missing_todos: 167x, failed in 26 s)."""
+
+    def seconds(nb: nbformat.NotebookNode) -> float:
+        start = time.perf_counter()
+        assert identify_lab(nb) == (gradients.LAB, "the functions it defines")
+        assert reading.checkpoints(nb, gradients.LAB)["1a"] is False
+        assert reading.missing_todos(nb, gradients.LAB) == []
+        return time.perf_counter() - start
+
+    small, large = with_long_cells(5_000), with_long_cells(50_000)
+    baseline = min(seconds(small) for _ in range(5))
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, seconds(large) / baseline)
+        if ratio < 40:
+            break
+    assert ratio < 40, f"10x the newlines took {ratio:.0f}x as long: a regex backtracks across lines"
 
 
 def test_a_checkpoint_the_lab_does_not_ask_is_not_reported():
