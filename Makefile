@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NODE_TOOLS := book/_ext/node_modules/.installed
+NODE_TOOLS := book/_tools/node_modules/.installed
 FRAMEWORKS := $(VENV)/.frameworks
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 HOST ?= 127.0.0.1
@@ -50,13 +50,14 @@ $(FRAMEWORKS): $(STAMP) requirements-frameworks.txt
 	$(BIN)/python -m pip install --quiet -r requirements-frameworks.txt
 	touch $(FRAMEWORKS)
 
-# Node.js: KaTeX renders the math at build time (make book), Lighthouse audits the site (make test; the npm
-# packages are pinned in book/_ext/package-lock.json).
+# Node.js: KaTeX renders the math at build time (make book, with the katex.min.js sphinxcontrib-katex ships: no npm
+# package), Lighthouse audits the site (make test; pinned in book/_tools/package-lock.json, installed into
+# book/_tools/node_modules, whose packages' .md files _config.yml's exclude_patterns keeps out of the build).
 NEED_NODE = @command -v node >/dev/null || { echo "Node.js is needed (math is rendered at build time): apt-get install nodejs npm"; exit 1; }
 
-$(NODE_TOOLS): book/_ext/package.json book/_ext/package-lock.json
+$(NODE_TOOLS): book/_tools/package.json book/_tools/package-lock.json
 	$(NEED_NODE)
-	npm ci --prefix book/_ext --no-audit --no-fund --loglevel=error
+	npm ci --prefix book/_tools --no-audit --no-fund --loglevel=error
 	touch $(NODE_TOOLS)
 
 book: $(STAMP)
@@ -123,7 +124,7 @@ audit: $(STAMP) $(NODE_TOOLS)
 	LIGHTHOUSE_PERFORMANCE=1 $(BIN)/python -m pytest tests/test_site_lighthouse.py -p no:cacheprovider
 
 pdf: book
-	$(BIN)/python book/_ext/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
+	$(BIN)/python book/_tools/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from conftest import ROOT, load_yaml
 from site_helpers import toc_pages
 
-PRINTER = ROOT / "book" / "_ext" / "print_pdf.py"
+PRINTER = ROOT / "book" / "_tools" / "print_pdf.py"
 POPPLER = ("pdfinfo", "pdftotext", "pdfimages")
 MARGIN_PT = 17 / 25.4 * 72  # print_pdf.css's left and right page margins
 MAX_MB = 10  # the site's figures are 2x PNGs, about 4 MB; the whole printout was 18.9 MB before it was a book

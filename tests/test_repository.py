@@ -62,6 +62,25 @@ def test_every_notebook_in_book_is_in_the_toc():
     assert not stray, f"notebooks not in _toc.yml (they would not be built): {stray}"
 
 
+def test_the_build_reads_nothing_in_the_tool_folders(config, tmp_path):
+    """book/_ext (Sphinx extensions) and book/_tools (the PDF printer; Lighthouse, installed into
+    book/_tools/node_modules) hold no page: Sphinx, given _config.yml's exclude_patterns, finds no source in
+    them. only_build_toc_files is not enough: the glob that lists what it excludes skips hidden folders, and
+    Sphinx read the .md files in npm packages' .github folders (the strict build failed: "document isn't
+    included in any toctree")."""
+    from sphinx.project import Project
+
+    for page in (
+        "book/intro.md",
+        "book/_ext/notes.md",
+        "book/_tools/node_modules/resolve/.github/THREAT_MODEL.md",
+    ):
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / page).write_text("# A page\n")
+    found = Project(str(tmp_path), {".md": "markdown"}).discover(config["exclude_patterns"])
+    assert found == {"book/intro"}, f"exclude_patterns lets the build read {sorted(found - {'book/intro'})}"
+
+
 def test_repository_settings(config):
     repo = config["repository"]
     assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", repo["url"]), repo["url"]

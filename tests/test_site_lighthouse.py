@@ -2,7 +2,7 @@
 each audited as a phone on a slow 4G network (Lighthouse's default: simulated throttling, mobile), against
 the targets of issue 15. The scores are printed in the test output.
 
-Lighthouse is an npm package pinned in book/_ext/package-lock.json: `npm ci --prefix book/_ext` installs it
+Lighthouse is an npm package pinned in book/_tools/package-lock.json: `npm ci --prefix book/_tools` installs it
 (`make test` does). It drives the same Chromium as the other site tests.
 """
 
@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT, toc_files
 from site_helpers import CHROMIUM_SANDBOX, chromium_executable, toc_chapter_pages, toc_pages
 
-LIGHTHOUSE = ROOT / "book" / "_ext" / "node_modules" / "lighthouse" / "cli" / "index.js"
-INSTALL_LIGHTHOUSE = "npm ci --prefix book/_ext"
+LIGHTHOUSE = ROOT / "book" / "_tools" / "node_modules" / "lighthouse" / "cli" / "index.js"
+INSTALL_LIGHTHOUSE = "npm ci --prefix book/_tools"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGETS = {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100}
 # The performance score is timed: on a shared 2-core machine the same chapter scored 86 to 94 back to back, and

@@ -1,6 +1,6 @@
 """Print the whole book to one PDF with headless Chromium (no TeX): `make pdf`.
 
-    python book/_ext/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
+    python book/_tools/print_pdf.py _build/html _build/html/calculus-for-ml.pdf
 
 The built site's pages, in the order of _toc.yml, are joined into one HTML book: a title page, a table of contents,
 each part and chapter (headings one level deeper, so that parts are h1), links and ids rewritten to point inside

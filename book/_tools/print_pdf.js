@@ -1,4 +1,4 @@
-// Run in the joined book (book/_ext/print_pdf.py) once it is laid out for print: load every figure, fit wide math to
+// Run in the joined book (book/_tools/print_pdf.py) once it is laid out for print: load every figure, fit wide math to
 // the column, mark wrapped code lines. Returns what it did, which the printer reports and tests/test_pdf.py checks.
 async () => {
   for (const img of document.images) {
