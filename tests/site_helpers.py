@@ -269,6 +269,7 @@ async () => {
     proseText: prose.textContent,
     images: images.map((img, i) => ({
       src: img.getAttribute("src"),
+      shown: img.currentSrc,  // the file the browser chose: a <picture>'s phone drawing on a narrow screen
       alt: img.getAttribute("alt"),
       width: img.naturalWidth,
       height: img.naturalHeight,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 
@@ -322,6 +323,82 @@ def test_smallest_text_pt_finds_the_smallest_visible_text():
     assert smallest_text_pt(fig) == 7.5
     with pytest.raises(ValueError, match="no visible text"):
         smallest_text_pt(plt.figure())
+
+
+# --- the phone drawing and legends below the axes -------------------------------------------------------
+
+
+def _bbox(artist, fig):
+    return artist.get_window_extent(fig.canvas.get_renderer())
+
+
+def side_by_side_figure():
+    """Two panels side by side with a shared y-axis, a long title, a subscripted x-label and a three-column
+    legend below: everything phone_layout has to rearrange."""
+    plots.use_book_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(plots.COLUMN_WIDTH, 3.0), sharey=True)
+    for ax in (left, right):
+        for k in range(3):
+            ax.plot([0, 1], [k, k + 1], label=f"curve {k}")
+        ax.set_xlabel("$w_1$")
+    left.set_title("A title far too long to fit above one narrow panel of a phone figure")
+    plots.legend_below(right, ncol=3)
+    return fig, left, right
+
+
+@pytest.mark.parametrize("height", [2.0, 6.0])
+def test_legend_below_clears_the_x_label_at_any_panel_height(height):
+    plots.use_book_style()
+    fig, ax = plt.subplots(figsize=(plots.COLUMN_WIDTH, height))
+    ax.plot([0, 1], [0, 1], label="Newton (1 step)")
+    ax.set_xlabel("$w_1$")
+    legend = plots.legend_below(ax)
+    fig.canvas.draw()
+    assert _bbox(legend, fig).y1 < _bbox(ax.xaxis.label, fig).y0  # the legend starts below the label
+    assert _bbox(legend, fig).y0 >= 0  # and constrained layout made room for it inside the figure
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plots.legend_below(None)
+
+
+def test_phone_layout_stacks_panels_and_puts_everything_back():
+    fig, left, right = side_by_side_figure()
+    before = (
+        tuple(fig.get_size_inches()),
+        plots.panel_positions(fig),
+        left.title.get_text(),
+        right.yaxis.get_tick_params(which="major").get("labelleft", True),
+    )
+    with plots.phone_layout(fig):
+        fig.canvas.draw()
+        assert tuple(fig.get_size_inches())[0] == plots.PHONE_WIDTH
+        assert plots.panel_positions(fig) == ("top", "bottom")  # reading order: left panel first
+        assert "\n" in left.title.get_text()  # the long title is broken into lines
+        assert _bbox(left.title, fig).width <= plots.PHONE_WIDTH * fig.dpi
+        legend = right.get_legend()
+        assert _bbox(legend, fig).width <= plots.PHONE_WIDTH * fig.dpi  # one column: it fits the width
+        assert _bbox(legend, fig).y1 < _bbox(right.xaxis.label, fig).y0
+        assert right.yaxis.get_tick_params(which="major")["labelleft"]  # shared y: each panel labels its own
+    after = (
+        tuple(fig.get_size_inches()),
+        plots.panel_positions(fig),
+        left.title.get_text(),
+        right.yaxis.get_tick_params(which="major").get("labelleft", True),
+    )
+    assert after == before
+
+
+def test_figure_png_stores_a_phone_drawing_readable_on_a_phone():
+    fig, _, _ = side_by_side_figure()
+    _, metadata = plots.figure_png(fig)
+    phone = metadata["phone"]
+    image = matplotlib.image.imread(io.BytesIO(base64.b64decode(phone["png"])))
+    assert image.shape[1] == pytest.approx(plots.PIXEL_RATIO * phone["width"], abs=1)
+    # on a 375 px phone the drawing is shown at most PHONE_COLUMN_PX wide; its smallest text stays >= 9 px there
+    shown = phone["smallest_text_px"] * min(1.0, plots.PHONE_COLUMN_PX / phone["width"])
+    assert shown >= 9.0, phone
+    # the desktop figure is unchanged by the phone drawing made after it
+    assert abs(fig.get_size_inches()[0] - plots.COLUMN_WIDTH) < 1e-9
+    assert metadata["width"] > phone["width"]
 
 
 def test_topic_modules_export_distinct_names():

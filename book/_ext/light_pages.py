@@ -7,6 +7,8 @@ After the build, each written page is edited in place:
 - the scripts in ``<head>`` are deferred (they still run in order, before DOMContentLoaded), the search index
   among them, so they no longer block the first paint (the search page keeps its own order);
 - long inline code gets break opportunities after its dots and underscores (``<wbr>``);
+- a figure a notebook stores with a phone variant (``labcode.plots.figure_png``) becomes a ``<picture>``: narrow
+  screens get the phone drawing (panels stacked, text as large as on the desktop), written beside the figure;
 - every ``<img>`` gets ``loading="lazy"``, ``decoding="async"`` and ``width``/``height`` attributes (its CSS size:
   the figure's output metadata, see ``labcode.plots.figure_png``, or the file's own size), so the page does not
   shift when an image arrives and images below the fold wait until the reader scrolls.
@@ -19,7 +21,9 @@ A page that renders math with a KaTeX error (red source text instead of math) fa
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 import struct
 from pathlib import Path
@@ -67,6 +71,46 @@ def lighten_img(tag: str, page: Path) -> str:
     return tag
 
 
+# Below this viewport width the text column is narrower than ~480 CSS px, where the desktop figure's smallest text
+# (12.5 px at 672 px wide) would shrink under 9 px: the page shows the phone drawing instead.
+PHONE_MEDIA = "(max-width: 540px)"
+FIGURE_IMG = re.compile(r'<img\b[^>]*\bsrc="((?:[^"]*/)?_images/)([0-9a-f]{64})\.png"[^>]*>')
+
+
+def phone_figures(app: Any) -> dict[str, dict[str, Any]]:
+    """The phone variant of every figure the notebooks store, by the name of the desktop figure's file (myst-nb
+    names an output's file by the SHA-256 of its bytes): ``{"png": base64, "width", "height", ...}``."""
+    phones = {}
+    for docname in app.env.found_docs:
+        path = Path(app.env.doc2path(docname))
+        if path.suffix != ".ipynb":
+            continue
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {}).get("image/png")
+                phone = output.get("metadata", {}).get("image/png", {}).get("phone")
+                if data and phone:
+                    phones[hashlib.sha256(base64.b64decode(data)).hexdigest()] = phone
+    return phones
+
+
+def phone_picture(match: re.Match, page: Path, phones: dict[str, dict[str, Any]]) -> str:
+    """``<img>`` of a figure wrapped in a ``<picture>`` whose ``<source>`` is the phone drawing, written to
+    ``_images/<name>-phone.png`` beside the figure; an image without a phone variant is left as it is."""
+    folder, name = match.group(1), match.group(2)
+    phone = phones.get(name)
+    if phone is None:
+        return match.group(0)
+    target = (page.parent / folder / f"{name}-phone.png").resolve()
+    if not target.exists():
+        target.write_bytes(base64.b64decode(phone["png"]))
+    source = (
+        f'<source media="{PHONE_MEDIA}" srcset="{folder}{name}-phone.png" '
+        f'width="{phone["width"]}" height="{phone["height"]}">'
+    )
+    return f"<picture>{source}{match.group(0)}</picture>"
+
+
 def _defer(match: re.Match) -> str:
     if "documentation_options.js" in match.group(2):
         return match.group(0)
@@ -82,8 +126,10 @@ def break_points(match: re.Match) -> str:
     return match.group(1) + re.sub(r"([._/])(?=\w)", r"\1<wbr>", match.group(2)) + match.group(3)
 
 
-def lighten_page(html: str, page: Path) -> str:
+def lighten_page(html: str, page: Path, phones: dict[str, dict[str, Any]] | None = None) -> str:
     html = FONTAWESOME.sub("", html)
+    if phones and "<picture>" not in html:  # once: a rebuild leaves unchanged pages as they were
+        html = FIGURE_IMG.sub(lambda m: phone_picture(m, page, phones), html)
     if page.name != "search.html" and "</head>" in html:  # the search page runs its scripts itself, in order
         head, body = html.split("</head>", 1)
         head = BLOCKING_SCRIPT.sub(_defer, head)
@@ -194,12 +240,14 @@ def _lighten_site(app: Any, exception: Exception | None) -> None:
     pages = [
         p for p in outdir.rglob("*.html") if p.relative_to(outdir).parts[0] not in ("_static", "_sources")
     ]
+    phones = phone_figures(app)
+    phones = phone_figures(app)
     for page in pages:
         html = page.read_text(encoding="utf-8")
         if 'class="katex-error"' in html:
             errors = re.findall(r'class="katex-error"[^>]*title="([^"]*)"', html)
             logger.warning("KaTeX could not render math in %s: %s", page.relative_to(outdir), errors[:3])
-        lighter = lighten_page(html, page)
+        lighter = lighten_page(html, page, phones)
         if lighter != html:
             page.write_text(lighter, encoding="utf-8")
     bundle_stylesheets(outdir, pages)

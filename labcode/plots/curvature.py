@@ -28,7 +28,7 @@ from labcode._checks import (
     shape_str,
 )
 from labcode.plots._util import _get_axes, _grid_values, _interval
-from labcode.plots.style import LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO
+from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, legend_below
 
 __all__ = [
     "plot_quadratic_contours",
@@ -205,7 +205,7 @@ def plot_quadratic_contours(
     if legend:
         line_handles, line_labels = ax.get_legend_handles_labels()
         # Below the axes: inside, the legend would hide the contours it explains.
-        ax.legend(line_handles + handles, line_labels + labels, **LEGEND_BELOW)
+        legend_below(ax, line_handles + handles, line_labels + labels)
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
     _finish_plane(ax, title)
@@ -280,7 +280,7 @@ def plot_quadratic_model(
             label="minimum of the model (Newton step)",
         )
     line_handles, line_labels = ax.get_legend_handles_labels()
-    ax.legend(handles + line_handles, labels + line_labels, **LEGEND_BELOW)
+    legend_below(ax, handles + line_handles, labels + line_labels)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     _finish_plane(ax, title)

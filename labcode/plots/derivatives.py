@@ -21,7 +21,7 @@ from labcode._checks import (
     shape_str,
 )
 from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes, _value_at
-from labcode.plots.style import COLUMN_WIDTH, LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
+from labcode.plots.style import COLUMN_WIDTH, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR, legend_below
 
 __all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
 
@@ -224,7 +224,7 @@ def plot_step_size_error(
             )
         )
         labels.append("default step ($h$=None)")
-    ax.legend(handles, labels, **{**LEGEND_BELOW, "ncol": 2})
+    legend_below(ax, handles, labels, ncol=2)
     ax.set_xlabel("step size $h$")
     ax.set_ylabel(ylabel)
     if title:

@@ -28,7 +28,7 @@ from labcode.plots._util import (
     _label_axes,
     _named_curves,
 )
-from labcode.plots.style import LEGEND_BELOW, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR
+from labcode.plots.style import METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR, legend_below
 
 __all__ = [
     "plot_descent_1d",
@@ -205,7 +205,7 @@ def plot_trajectories(
             linewidth=1.6,
             color=OKABE_ITO[k % len(OKABE_ITO)],
             linestyle=METHOD_LINESTYLES[k % len(METHOD_LINESTYLES)],
-            label=f"{label} ({p.shape[0] - 1} steps)",
+            label=f"{label} ({p.shape[0] - 1} step{'' if p.shape[0] == 2 else 's'})",
             zorder=2 + k,
         )
     start_label = "start $w_0$" if first.shape[0] == 1 else "starts"
@@ -232,7 +232,7 @@ def plot_trajectories(
     if title:
         ax.set_title(title)
     if legend_outside:
-        ax.legend(**{**LEGEND_BELOW, "ncol": 2})
+        legend_below(ax, ncol=2)
     else:
         ax.legend(loc="best")
     return ax

@@ -23,7 +23,7 @@ from labcode._checks import (
     shape_str,
 )
 from labcode.plots._util import _get_axes, _grid_values, _interval
-from labcode.plots.style import COLUMN_WIDTH, LEGEND_BELOW, MIN_TEXT_PT, OKABE_ITO, ZERO_FLOOR
+from labcode.plots.style import COLUMN_WIDTH, MIN_TEXT_PT, OKABE_ITO, ZERO_FLOOR, legend_below
 
 __all__ = [
     "RELATIVE_ERROR_BANDS",
@@ -166,7 +166,7 @@ def plot_gradient_field(
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    ax.legend(handles, labels, **{**LEGEND_BELOW, "ncol": 2})
+    legend_below(ax, handles, labels, ncol=2)
     return ax
 
 
@@ -239,7 +239,7 @@ def plot_directional_derivatives(
     ax.set_ylabel("directional derivative")
     if title:
         ax.set_title(title)
-    ax.legend(**LEGEND_BELOW)
+    legend_below(ax)
     return ax
 
 
@@ -303,5 +303,5 @@ def plot_relative_errors(
     if title:
         ax.set_title(title)
     # Below the axes: long check labels already take the left margin.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, borderaxespad=0.0)
+    legend_below(ax, ncol=2, borderaxespad=0.0)
     return ax
