@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -71,23 +71,167 @@ def _adapted_note(step: float, size: float) -> str:
     )
 
 
-def _kinks_explain(
-    fx: _Evaluator, params: _Params, probes: _Probes, adapted: _Probes, rtol: float, mode: str
-) -> bool:
+class _Calibration(NamedTuple):
+    """How noisy the numerical gradient is, relative to the gradients' size, and the pass threshold that sets."""
+
+    scale: float  # the largest |entry| of grad and of the numerical gradient, along the probes
+    noise: float  # the numerical gradient's expected error, relative to scale
+    tolerance: float  # max(rtol, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE))
+
+
+def _noise_and_tolerance(probes: _Probes, rtol: float, scale: float | None = None) -> _Calibration:
+    """The probes' noise relative to the gradients' scale, and the tolerance it calibrates (never below rtol,
+    never looser than MAX_NOISE_TOLERANCE). ``scale``: keep the one measured before the numerical side changed."""
+    if scale is None:
+        scale = max(float(np.max(np.abs(probes.analytic))), float(np.max(np.abs(probes.numerical))))
+    noise = float(probes.noise / scale) if scale > 0 else 0.0
+    return _Calibration(scale, noise, float(max(rtol, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE))))
+
+
+def _rounding_noise(rounding: float, probes: _Probes) -> float:
+    """The absolute noise f's own rounding alone puts in each central difference: eps_f |f(w)| / h."""
+    return float(np.max(rounding / probes.steps))
+
+
+def _kinks_explain(fx: _Evaluator, params: _Params, adapted: _Probes, rtol: float, mode: str) -> bool:
     """Whether the coordinates that still disagree after adaptive differencing all sit on kinks.
 
     At a kink the central difference is linear in h, so its gap between h and 2h looks like truncation,
     and Ridders' method settles on the mean of the two slopes: that is no reason to adapt.
     """
-    a, n = adapted.analytic, adapted.numerical
-    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
-    if mode != "coordinates" or scale == 0:
+    if mode != "coordinates":
         return False
-    tol = max(rtol, min(NOISE_MULTIPLE * adapted.noise / scale, MAX_NOISE_TOLERANCE))
-    bad = np.flatnonzero(np.abs(a - n) > tol * scale)
+    calibration = _noise_and_tolerance(adapted, rtol)
+    if calibration.scale == 0:
+        return False
+    tol_abs = calibration.tolerance * calibration.scale
+    bad = np.flatnonzero(np.abs(adapted.analytic - adapted.numerical) > tol_abs)
     if bad.size == 0:
         return False
-    return len(_kinks(fx, params, adapted, bad, tol * scale)) == min(bad.size, KINK_PROBES)
+    return len(_kinks(fx, params, adapted, bad, tol_abs)) == min(bad.size, KINK_PROBES)
+
+
+class _Compared(NamedTuple):
+    """grad's output, f's precision, and grad compared with f's central differences at the default steps."""
+
+    analytic: Any  # grad(w), in w's form
+    grad_low: bool  # grad returned float32/float16
+    f_dtype: np.dtype
+    rtol: float  # the caller's, or the default for f's precision
+    rounding: float  # eps_f * |f(w)|: f's own rounding; divided by h it bounds the noise from below
+    probes: _Probes
+
+
+def _compare(
+    fx: _Evaluator,
+    grad: Callable[[Any], Any],
+    params: _Params,
+    mode: str,
+    rtol: float | None,
+    h: float | None,
+    seed: int,
+    n_directions: int,
+) -> _Compared | GradCheckResult:
+    """Call grad, check what it returned, and probe f; or, when the check ends before comparing (grad or f
+    raised, or grad's output has the wrong keys, shape or values), the result that says why."""
+    tolerance = 1e-6 if rtol is None else rtol
+    analytic: Any = None
+    try:
+        try:
+            with np.errstate(all="ignore"):
+                grad_out = grad(params.unpack(params.x))
+        except Exception as exc:  # the student's grad: a diagnosis, not a crash
+            raise _Stop("error", f"grad raised {_exception_text(exc)}") from None
+        ga, grad_low = _analytic(grad_out, params)
+        analytic = params.unpack(ga)
+        f0 = fx(params.x)
+        f_dtype = fx.dtype
+        f_low = _low_precision(f_dtype)
+        eps_f = float(np.finfo(f_dtype).eps) if f_low else float(np.finfo(np.float64).eps)
+        if rtol is None:
+            tolerance = 1e-3 if f_low else 1e-6
+        low_step = float(np.cbrt(eps_f) / 2) if f_low else None
+        rounding = eps_f * abs(f0)
+        if mode == "coordinates":
+            probes = _coordinate_probes(fx, params, ga, h, low_step, rounding, seed)
+        else:
+            probes = _direction_probes(fx, params, ga, h, low_step, rounding, n_directions, seed)
+    except _Stop as stop:
+        return GradCheckResult(
+            ok=False,
+            kind=stop.kind,
+            diagnosis=stop.diagnosis,
+            max_relative_error=math.nan,
+            tolerance=tolerance,
+            expected_noise=math.nan,
+            analytic=analytic if analytic is not None else stop.analytic,
+            numerical=None,
+            mode=mode,
+            n_evaluations=fx.calls,
+        )
+    return _Compared(analytic, grad_low, f_dtype, tolerance, rounding, probes)
+
+
+def _differenced_again(
+    fx: _Evaluator,
+    params: _Params,
+    compared: _Compared,
+    calibration: _Calibration,
+    mode: str,
+    unsure: bool,
+) -> tuple[_Probes, str, str]:
+    """The probes, the cause of their noise ("rounding", "truncation" or "unsettled") and a note, once the
+    gap between steps h and 2h far above f's rounding has been looked into.
+
+    That gap means the default step is too large for f (truncation, as for sin(w) at |w| = 1e6) or f is
+    noisy: numdiff's adaptive steps tell which. ``unsure``: the steps are so large that they may skip over
+    f's changes altogether, so a disagreement is differenced again whatever the gap.
+    """
+    probes, rtol = compared.probes, compared.rtol
+    rounding_noise = _rounding_noise(compared.rounding, probes) / calibration.scale
+    if not (calibration.noise > NOISE_MULTIPLE * rounding_noise or unsure):
+        return probes, "rounding", ""
+    adapted = _adapted(fx, params, probes, mode)
+    if adapted is None:
+        return probes, "truncation", ""
+    if _kinks_explain(fx, params, adapted, rtol, mode):
+        # at a kink the gap is no truncation: the kink diagnosis says what it is
+        return probes, "rounding", ""
+    cause = "unsettled" if NOISE_MULTIPLE * _noise_and_tolerance(adapted, rtol).noise > rtol else "rounding"
+    return adapted, cause, _adapted_note(float(np.max(probes.steps)), float(np.max(np.abs(params.x))))
+
+
+def _beside_a_kink(
+    fx: _Evaluator, params: _Params, probes: _Probes, calibration: _Calibration, rounding: float, rtol: float
+) -> tuple[_Probes, _Calibration, str] | None:
+    """When every disagreeing coordinate lies within a step of a kink and grad matches f's slope on w's side
+    (a ReLU 1e-8 from 0): the probes with that slope as their numerical value, their calibration, and a note
+    naming the kink; else None. The gaps between h and 2h were the kink's, not noise: what is left is f's
+    rounding."""
+    found = _kink_beside_w(fx, params, probes, calibration.tolerance, calibration.scale)
+    if found is None:
+        return None
+    numerical = probes.numerical.copy()
+    for i, _, _, side in found:
+        numerical[i] = side
+    probes = probes._replace(numerical=numerical, noise=_rounding_noise(rounding, probes))
+    return (
+        probes,
+        _noise_and_tolerance(probes, rtol, scale=calibration.scale),
+        _kink_beside_w_note(found, params),
+    )
+
+
+def _inconclusive(diagnosis: str, largest_step: float, params: _Params) -> str:
+    """Why a disagreement with no clean pattern (factor, sign, zero, transpose) proves nothing at steps that
+    may skip over f's changes: the numerical side cannot be trusted, so neither verdict can be given."""
+    return (
+        f"cannot check grad: the check is inconclusive. The default steps reach {_num(largest_step)} "
+        f"(they grow with |w|, which reaches {_num(float(np.max(np.abs(params.x))))}), far larger than "
+        "the scale on which f may change; numdiff's adaptive steps, tried there, cannot vouch for their "
+        "value either (compared with them: " + diagnosis + "). Check grad at a w of "
+        "moderate size, or pass a step h= suited to f"
+    )
 
 
 def check_gradient(
@@ -153,103 +297,47 @@ def check_gradient(
     params = _Params(w)
     fx = _Evaluator(f, params)
     mode = "coordinates" if params.x.size <= max_coordinates else "directions"
-    tolerance = 1e-6 if rtol is None else rtol
-    analytic: Any = None
-    try:
-        try:
-            with np.errstate(all="ignore"):
-                grad_out = grad(params.unpack(params.x))
-        except Exception as exc:  # the student's grad: a diagnosis, not a crash
-            raise _Stop("error", f"grad raised {_exception_text(exc)}") from None
-        ga, grad_low = _analytic(grad_out, params)
-        analytic = params.unpack(ga)
-        f0 = fx(params.x)
-        f_dtype = fx.dtype
-        f_low = _low_precision(f_dtype)
-        eps_f = float(np.finfo(f_dtype).eps) if f_low else float(np.finfo(np.float64).eps)
-        if rtol is None:
-            tolerance = 1e-3 if f_low else 1e-6
-        low_step = float(np.cbrt(eps_f) / 2) if f_low else None
-        rounding = eps_f * abs(f0)  # f's own rounding; divided by h it bounds the noise from below
-        if mode == "coordinates":
-            probes = _coordinate_probes(fx, params, ga, h, low_step, rounding, seed)
-        else:
-            probes = _direction_probes(fx, params, ga, h, low_step, rounding, n_directions, seed)
-    except _Stop as stop:
-        return GradCheckResult(
-            ok=False,
-            kind=stop.kind,
-            diagnosis=stop.diagnosis,
-            max_relative_error=math.nan,
-            tolerance=tolerance,
-            expected_noise=math.nan,
-            analytic=analytic if analytic is not None else stop.analytic,
-            numerical=None,
-            mode=mode,
-            n_evaluations=fx.calls,
-        )
-
-    a, n = probes.analytic, probes.numerical
-    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
-    noise = float(probes.noise / scale) if scale > 0 else 0.0
+    compared = _compare(fx, grad, params, mode, rtol, h, seed, n_directions)
+    if isinstance(compared, GradCheckResult):
+        return compared
+    probes, base_tolerance = compared.probes, compared.rtol
+    a = probes.analytic
+    calibration = _noise_and_tolerance(probes, base_tolerance)
     cause, notes = "rounding", ""
     # Steps this large (|w_i| > 30) may skip over f's changes altogether: sin(w) at |w| = 1e12 has a step
     # of 3e6, over which the central difference averages the slope to ~0 at h and 2h alike, so the two
     # agree and the gap shows nothing. A disagreement there is differenced again, as below.
     largest_step = float(np.max(probes.steps))
-    unsure = h is None and largest_step > LARGE_STEP and relative_error(a, n) > tolerance
-    if h is None and not f_low and scale > 0 and (NOISE_MULTIPLE * noise > tolerance or unsure):
-        # The gap between steps h and 2h is far above f's rounding: the default step is too large for f
-        # (truncation, as for sin(w) at |w| = 1e6), or f is noisy. numdiff's adaptive steps tell which.
-        rounding_noise = float(np.max(rounding / probes.steps)) / scale
-        if noise > NOISE_MULTIPLE * rounding_noise or unsure:
-            adapted = _adapted(fx, params, probes, mode)
-            if adapted is None:
-                cause = "truncation"
-            elif _kinks_explain(fx, params, probes, adapted, tolerance, mode):
-                pass  # at a kink the gap is no truncation: the kink diagnosis below says what it is
-            else:
-                default_steps = probes.steps
-                probes, n = adapted, adapted.numerical
-                scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(n))))
-                noise = float(probes.noise / scale) if scale > 0 else 0.0
-                cause = "unsettled" if NOISE_MULTIPLE * noise > tolerance else "rounding"
-                notes = _adapted_note(float(np.max(default_steps)), float(np.max(np.abs(params.x))))
-    error = relative_error(a, n)
-    base_tolerance = tolerance
-    tolerance = float(max(tolerance, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE)))
-    ok = bool(error <= tolerance)
-    within_noise = NOISE_MULTIPLE * noise > MAX_NOISE_TOLERANCE and error <= NOISE_MULTIPLE * noise
+    unsure = h is None and largest_step > LARGE_STEP and relative_error(a, probes.numerical) > base_tolerance
+    f_low = _low_precision(compared.f_dtype)
+    if h is None and not f_low and calibration.scale > 0:
+        if NOISE_MULTIPLE * calibration.noise > base_tolerance or unsure:
+            probes, cause, notes = _differenced_again(fx, params, compared, calibration, mode, unsure)
+            calibration = _noise_and_tolerance(probes, base_tolerance)
+    error = relative_error(a, probes.numerical)
+    ok = bool(error <= calibration.tolerance)
+    # noise beyond the cap on the tolerance, and an error within it: "noisy" (inconclusive), not a diagnosis
+    noise_band = NOISE_MULTIPLE * calibration.noise
+    within_noise = noise_band > MAX_NOISE_TOLERANCE and error <= noise_band
     if not ok and not within_noise and mode == "coordinates":
-        found = _kink_beside_w(fx, params, probes, tolerance, scale)
-        if found is not None:  # a right grad next to a kink: compare it with the slope on w's side
-            n = n.copy()
-            for i, _, _, side in found:
-                n[i] = side
-            # the gaps between h and 2h were the kink's, not noise: what is left is f's rounding
-            noise = float(np.max(rounding / probes.steps)) / scale
-            probes = probes._replace(numerical=n, noise=noise * scale)
-            tolerance = float(max(base_tolerance, min(NOISE_MULTIPLE * noise, MAX_NOISE_TOLERANCE)))
-            error = relative_error(a, n)
-            ok = bool(error <= tolerance)
-            notes += _kink_beside_w_note(found, params)
+        beside = _beside_a_kink(fx, params, probes, calibration, compared.rounding, base_tolerance)
+        if beside is not None:  # a right grad next to a kink: compared with the slope on w's side
+            probes, calibration, note = beside
+            error = relative_error(a, probes.numerical)
+            ok = bool(error <= calibration.tolerance)
+            notes += note
+    n, scale, noise, tolerance = probes.numerical, calibration.scale, calibration.noise, calibration.tolerance
     if ok or within_noise:
-        kind, diagnosis = _verdict_within_noise(ok, error, tolerance, noise, scale, f_dtype, grad_low, cause)
+        kind, diagnosis = _verdict_within_noise(
+            ok, error, tolerance, noise, scale, compared.f_dtype, compared.grad_low, cause
+        )
         factor, wrong_parts = None, ()
     else:
         kind, diagnosis, factor, wrong_parts = _diagnose(probes, params, fx, tolerance, scale, mode)
         if kind in ("wrong", "partial") and unsure:
-            # no clean pattern (factor, sign, zero, transpose), and steps that may skip over f's changes:
-            # the numerical side cannot be trusted, so neither verdict can be given
             kind, factor, wrong_parts = "noisy", None, ()
-            diagnosis = (
-                f"cannot check grad: the check is inconclusive. The default steps reach {_num(largest_step)} "
-                f"(they grow with |w|, which reaches {_num(float(np.max(np.abs(params.x))))}), far larger than "
-                "the scale on which f may change; numdiff's adaptive steps, tried there, cannot vouch for their "
-                "value either (compared with them: " + diagnosis + "). Check grad at a w of "
-                "moderate size, or pass a step h= suited to f"
-            )
-        if grad_low:
+            diagnosis = _inconclusive(diagnosis, largest_step, params)
+        if compared.grad_low:
             notes += (
                 "; note: grad returns float32, good to ~7 significant digits only: if the pattern above does "
                 "not explain the error, compute grad in float64 and check again"
@@ -262,7 +350,7 @@ def check_gradient(
         max_relative_error=error,
         tolerance=tolerance,
         expected_noise=noise,
-        analytic=analytic,
+        analytic=compared.analytic,
         numerical=params.unpack(n) if mode == "coordinates" else None,
         factor=factor,
         wrong_parts=wrong_parts,
