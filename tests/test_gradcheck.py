@@ -827,9 +827,9 @@ def test_a_gradient_off_by_a_tenth_of_a_percent_at_large_w_fails_as_a_factor(siz
 
 
 def test_too_many_coordinates_to_adapt_names_truncation_and_a_smaller_h(monkeypatch):
-    from labcode.gradcheck import probes
+    from labcode.gradcheck import _probes
 
-    monkeypatch.setattr(probes, "ADAPT_LIMIT", 2)
+    monkeypatch.setattr(_probes, "ADAPT_LIMIT", 2)
     result = check_gradient(_sin_sum, lambda w: 1.001 * np.cos(w), 1e4 + W_LARGE)
     assert result.kind == "noisy" and "truncation error, not noise" in result.diagnosis
     assert "smaller h" in result.diagnosis and "larger h" not in result.diagnosis

@@ -1,8 +1,9 @@
 """Relative error and a gradient checker that says *why* a gradient is wrong.
 
-The package: ``result`` (GradCheckResult, relative_error), ``parameters`` (w flattened, grad's output
-validated), ``probes`` (the numerical side), ``diagnosis`` (the catalogue of verdicts, readable on its
-own) and ``check`` (check_gradient, which ties them together).
+The public names are the four this package exports; its modules are private, as scipy's are: ``_result``
+(GradCheckResult, relative_error), ``_parameters`` (w flattened, grad's output validated), ``_probes`` (the
+numerical side), ``_diagnosis`` (the catalogue of verdicts, readable on its own) and ``_check``
+(check_gradient, which ties them together).
 
 ``check_gradient(f, grad, w)`` compares ``grad(w)`` with central differences of ``f``
 (:func:`labcode.numdiff.gradient`) and returns a :class:`GradCheckResult` whose ``kind`` names what
@@ -49,7 +50,7 @@ or float16, whose finite differences are good to a few digits only.
 Truncation is not noise. When that gap is far above f's rounding and would loosen the tolerance, the
 default step is too large for f (sin(w) at |w| = 1e6 has a step of 3) or f is noisy inside: every probe
 is differenced again with ``numdiff.derivative(..., method="adaptive")``, whose error estimate becomes
-the noise (at most ``probes.ADAPT_LIMIT`` probes; beyond that the diagnosis names truncation and a
+the noise (at most ``_probes.ADAPT_LIMIT`` probes; beyond that the diagnosis names truncation and a
 smaller h). When the default steps are that large (above 1e-4, i.e. |w_i| > 30) and even the adaptive
 steps leave a disagreement that no clean pattern (zero, sign, factor, transpose) explains, the check is
 "noisy" and says it is inconclusive: at |w| = 1e12 a step of 3e6 skips whole periods of sin(w), and no
@@ -58,8 +59,8 @@ wrong": a grad that matches f's slope on w's side of a kink lying within the ste
 passes with a note naming the kink, and a failing grad that returns float32 says so.
 """
 
-from labcode.gradcheck.check import check_gradient
-from labcode.gradcheck.diagnosis import KINDS
-from labcode.gradcheck.result import GradCheckResult, relative_error
+from labcode.gradcheck._check import check_gradient
+from labcode.gradcheck._diagnosis import KINDS
+from labcode.gradcheck._result import GradCheckResult, relative_error
 
 __all__ = ["KINDS", "GradCheckResult", "check_gradient", "relative_error"]

@@ -18,8 +18,8 @@ from labcode import numdiff
 from labcode._checks import (
     scalar_output,
 )
-from labcode.gradcheck.parameters import _exception_text, _Params, _Stop
-from labcode.gradcheck.result import _num
+from labcode.gradcheck._parameters import _exception_text, _Params, _Stop
+from labcode.gradcheck._result import _num
 
 NOISE_SAMPLE = 64  # coordinates re-differenced at 2h to estimate the noise
 

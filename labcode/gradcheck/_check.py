@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from labcode._checks import require_callable, require_int, require_positive, require_positive_step
-from labcode.gradcheck.diagnosis import (
+from labcode.gradcheck._diagnosis import (
     KINK_PROBES,
     MAX_NOISE_TOLERANCE,
     NOISE_MULTIPLE,
@@ -19,9 +19,9 @@ from labcode.gradcheck.diagnosis import (
     _kinks,
     _verdict_within_noise,
 )
-from labcode.gradcheck.parameters import _analytic, _entries, _exception_text, _low_precision, _Params, _Stop
-from labcode.gradcheck.probes import _adapted, _coordinate_probes, _direction_probes, _Evaluator, _Probes
-from labcode.gradcheck.result import SHOWN, GradCheckResult, _num, relative_error
+from labcode.gradcheck._parameters import _analytic, _entries, _exception_text, _low_precision, _Params, _Stop
+from labcode.gradcheck._probes import _adapted, _coordinate_probes, _direction_probes, _Evaluator, _Probes
+from labcode.gradcheck._result import SHOWN, GradCheckResult, _num, relative_error
 
 LARGE_STEP = 1e-4  # the default step 3e-6 * max(1, |w_i|) exceeds this for |w_i| > 30
 
@@ -267,7 +267,7 @@ def check_gradient(
 
     When the gap between steps h and 2h is far above f's rounding (the default step too large for f, or
     f noisy inside), every probe is differenced again with numdiff's adaptive steps (up to 26 evaluations
-    each, for at most probes.ADAPT_LIMIT probes); see the package docstring.
+    each, for at most _probes.ADAPT_LIMIT probes); see the package docstring.
 
     Raises TypeError/ValueError for the caller's own mistakes (f or grad not callable, w not finite or
     empty, rtol or h not > 0). Whatever f and grad do when called (raise, return None or a wrong shape)

@@ -24,9 +24,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from labcode.gradcheck.parameters import _entries, _low_precision, _Params, _Stop
-from labcode.gradcheck.probes import _derivative_along, _Evaluator, _Probes
-from labcode.gradcheck.result import SHOWN, _fmt, _num, relative_error
+from labcode.gradcheck._parameters import _entries, _low_precision, _Params, _Stop
+from labcode.gradcheck._probes import _derivative_along, _Evaluator, _Probes
+from labcode.gradcheck._result import SHOWN, _fmt, _num, relative_error
 
 KINDS: dict[str, str] = {
     "ok": "grad matches the numerical gradient up to finite-difference noise",
