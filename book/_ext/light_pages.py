@@ -77,10 +77,11 @@ PHONE_MEDIA = "(max-width: 540px)"
 FIGURE_IMG = re.compile(r'<img\b[^>]*\bsrc="((?:[^"]*/)?_images/)([0-9a-f]{64})\.png"[^>]*>')
 
 
-def phone_figures(app: Any) -> dict[str, dict[str, Any]]:
-    """The phone variant of every figure the notebooks store, by the name of the desktop figure's file (myst-nb
-    names an output's file by the SHA-256 of its bytes): ``{"png": base64, "width", "height", ...}``."""
-    phones = {}
+def stored_figures(app: Any, key: str) -> dict[str, Any]:
+    """What the notebooks store under ``key`` in their figures' output metadata (``labcode.plots.figure_png``:
+    ``"phone"``, the phone drawing; ``labcode.plots.explorable``: ``"explorable"``, the frames), by the name of the
+    figure's file: myst-nb names an output's file in ``_images/`` by the SHA-256 of its bytes."""
+    found = {}
     for docname in app.env.found_docs:
         path = Path(app.env.doc2path(docname))
         if path.suffix != ".ipynb":
@@ -88,10 +89,10 @@ def phone_figures(app: Any) -> dict[str, dict[str, Any]]:
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             for output in cell.get("outputs", []):
                 data = output.get("data", {}).get("image/png")
-                phone = output.get("metadata", {}).get("image/png", {}).get("phone")
-                if data and phone:
-                    phones[hashlib.sha256(base64.b64decode(data)).hexdigest()] = phone
-    return phones
+                value = output.get("metadata", {}).get("image/png", {}).get(key)
+                if data and value:
+                    found[hashlib.sha256(base64.b64decode(data)).hexdigest()] = value
+    return found
 
 
 def phone_picture(match: re.Match, page: Path, phones: dict[str, dict[str, Any]]) -> str:
@@ -240,8 +241,7 @@ def _lighten_site(app: Any, exception: Exception | None) -> None:
     pages = [
         p for p in outdir.rglob("*.html") if p.relative_to(outdir).parts[0] not in ("_static", "_sources")
     ]
-    phones = phone_figures(app)
-    phones = phone_figures(app)
+    phones = stored_figures(app, "phone")  # {"png": base64, "width", "height", ...}
     for page in pages:
         html = page.read_text(encoding="utf-8")
         if 'class="katex-error"' in html:

@@ -11,6 +11,7 @@ from labcode.plots.classification import *  # noqa: F403
 from labcode.plots.curvature import *  # noqa: F403
 from labcode.plots.derivatives import *  # noqa: F403
 from labcode.plots.descent import *  # noqa: F403
+from labcode.plots.explorable import *  # noqa: F403
 from labcode.plots.frameworks import *  # noqa: F403
 from labcode.plots.gradients import *  # noqa: F403
 from labcode.plots.layout import *  # noqa: F403

@@ -23,7 +23,7 @@ from labcode._checks import (
 from labcode.plots._util import _evaluate, _fit_ylim, _get_axes, _interval, _label_axes, _value_at
 from labcode.plots.style import COLUMN_WIDTH, METHOD_LINESTYLES, OKABE_ITO, ZERO_FLOOR, legend_below
 
-__all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "add_power_law"]
+__all__ = ["plot_tangent_line", "plot_secants", "plot_step_size_error", "mark_step", "add_power_law"]
 
 
 def _finish_function_axes(
@@ -229,6 +229,27 @@ def plot_step_size_error(
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def mark_step(ax: Axes, h: float, errors_at_h: Mapping[str, float]) -> Axes:
+    """Mark the step ``h`` on an Axes drawn by :func:`plot_step_size_error`: a vertical line at ``h`` and, for
+    each method of ``errors_at_h`` (``{name: |error| at h}``, names and order as in that figure's ``errors``),
+    a dot on its curve in its colour. Returns the Axes; its new lines are the vertical line, then the dots."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    h = require_positive_step(real_scalar(h, "h"), "h")
+    if not isinstance(errors_at_h, Mapping) or not errors_at_h:
+        raise TypeError("errors_at_h must be a non-empty mapping {method name: |error| at h}")
+    ax.axvline(h, color="0.35", linewidth=1.2, zorder=3)
+    for i, (name, err) in enumerate(errors_at_h.items()):
+        err = real_scalar(err, f"errors_at_h[{name!r}]")
+        if err < 0:
+            raise ValueError(f"errors_at_h[{name!r}] must be an absolute error (>= 0), got {err!r}")
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.plot(
+            [h], [max(err, ZERO_FLOOR)], "o", color=color, markersize=9, markeredgecolor="black", zorder=5
+        )
     return ax
 
 

@@ -1,0 +1,151 @@
+"""Figures the reader moves: one PNG frame per setting of a control, drawn by labcode when the notebook runs.
+
+The notebook stores the frames; the site (book/_ext/explorables.py and book/_static/explorables.js) puts a labelled
+slider under the figure and shows the frame it picks. The browser computes nothing: every value a frame or its
+caption shows comes from the notebook's run, which nbval checks through the output's text (the captions).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from labcode.plots.style import CSS_PX_PER_INCH, PHONE_COLUMN_PX, PHONE_WIDTH, PIXEL_RATIO, smallest_text_pt
+
+__all__ = ["Explorable", "explorable", "EXPLORABLE_MAX_FRAMES", "phone_text_px"]
+
+# Each frame costs 20 to 50 kB; a reader fetches them only once they touch the control, but a chapter's page
+# with every frame loaded should still stay under 800 kB compressed.
+EXPLORABLE_MAX_FRAMES = 16
+
+
+def phone_text_px(smallest_text_px: float, width_px: float) -> float:
+    """The size a reader sees text of ``smallest_text_px`` (CSS px at the figure's own size) in a figure
+    ``width_px`` wide, on a 375 px phone, whose text column is ``PHONE_COLUMN_PX`` wide: figures shrink to fit."""
+    return smallest_text_px * min(1.0, PHONE_COLUMN_PX / width_px)
+
+
+@dataclass(frozen=True)
+class Explorable:
+    """One figure with a control: ``frames[k]`` (base64 PNG) is what the figure shows at the control's ``k``-th
+    setting, which the control shows as ``settings[k]`` ("h = 1e-3") and the page describes as ``captions[k]``
+    (what the frame shows, with its numbers). ``start`` is the frame a page (and its printout) shows first;
+    ``label`` names the control ("step h"). ``width``, ``height`` are every frame's CSS size,
+    ``smallest_text_px`` their smallest text in CSS px at that size."""
+
+    label: str
+    settings: tuple[str, ...]
+    captions: tuple[str, ...]
+    frames: tuple[str, ...]
+    start: int
+    width: int
+    height: int
+    smallest_text_px: float
+
+    def __repr__(self) -> str:
+        """What nbval compares and Colab shows without the site's script: the control and every caption."""
+        lines = [
+            f"A figure with a slider, {self.label}: {len(self.frames)} settings, shown at {self.settings[self.start]}"
+        ]
+        lines += [
+            f"{setting}: {caption}" for setting, caption in zip(self.settings, self.captions, strict=True)
+        ]
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        """The first frame as the output's image (with the figure standard's metadata), the captions as its text,
+        and the rest under the image's metadata, ``explorable``, for the site's build."""
+        metadata = {
+            "width": self.width,
+            "height": self.height,
+            "smallest_text_px": self.smallest_text_px,
+            "explorable": {
+                "label": self.label,
+                "settings": list(self.settings),
+                "captions": list(self.captions),
+                "frames": list(self.frames),
+                "start": self.start,
+            },
+        }
+        return {"image/png": self.frames[self.start], "text/plain": repr(self)}, {"image/png": metadata}
+
+
+def _frame_png(fig: Figure) -> str:
+    """``fig`` as a base64 256-colour PNG at ``PIXEL_RATIO`` x, at exactly its size (not cropped to its ink, so
+    every frame of a figure has the same size and the page does not move when a frame replaces another)."""
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=CSS_PX_PER_INCH * PIXEL_RATIO)
+    image = Image.open(raw).convert("RGB")
+    palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def explorable(
+    draw: Callable[[Figure, Any], str],
+    values: Sequence[Any],
+    *,
+    label: str,
+    setting: Callable[[Any], str],
+    start: int = 0,
+    height: float = 5.0,
+) -> Explorable:
+    """Draw one frame per value of ``values`` and return them as one :class:`Explorable`.
+
+    ``draw(fig, value)`` draws the frame for ``value`` on the empty Figure ``fig`` (``PHONE_WIDTH`` x ``height``
+    inches, constrained layout: one frame serves the phone and the desktop, where it is shown at its own size)
+    and returns its caption: what the frame shows, in words, with its numbers. ``setting(value)`` is the value as
+    the control shows it ("h = 1e-3"); ``label`` names the control ("step h"); ``start`` indexes the frame shown
+    first (and printed). At most ``EXPLORABLE_MAX_FRAMES`` values; every frame's smallest text must read at
+    9 CSS px or more on a 375 px phone.
+    """
+    if not callable(draw) or not callable(setting):
+        raise TypeError(
+            "draw and setting must be callables: draw(fig, value) -> caption, setting(value) -> str"
+        )
+    if not isinstance(label, str) or not label.strip():
+        raise TypeError(f"label must be a non-empty string naming the control, got {label!r}")
+    values = list(values)
+    if not 2 <= len(values) <= EXPLORABLE_MAX_FRAMES:
+        raise ValueError(f"values must hold 2 to {EXPLORABLE_MAX_FRAMES} settings, got {len(values)}")
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(values):
+        raise ValueError(f"start must index values (0 to {len(values) - 1}), got {start!r}")
+    if not 1.0 <= height <= 12.0:
+        raise ValueError(f"height must be between 1 and 12 inches, got {height!r}")
+    settings, captions, frames, smallest = [], [], [], []
+    for value in values:
+        fig = Figure(figsize=(PHONE_WIDTH, height), layout="constrained")
+        caption = draw(fig, value)
+        if not isinstance(caption, str) or not caption.strip():
+            raise TypeError(f"draw must return the frame's caption (a non-empty string), got {caption!r}")
+        text = setting(value)
+        if not isinstance(text, str) or not text.strip():
+            raise TypeError(f"setting must return the value as the control shows it, got {text!r}")
+        smallest.append(smallest_text_pt(fig) * CSS_PX_PER_INCH / 72)
+        frames.append(_frame_png(fig))
+        settings.append(text)
+        captions.append(caption)
+    width = round(PHONE_WIDTH * CSS_PX_PER_INCH)
+    text_px = round(min(smallest), 1)
+    if phone_text_px(text_px, width) < 9.0:
+        raise ValueError(
+            f"the frames' smallest text reads {phone_text_px(text_px, width):.1f} px on a phone: use 9 pt or more"
+        )
+    return Explorable(
+        label=label,
+        settings=tuple(settings),
+        captions=tuple(captions),
+        frames=tuple(frames),
+        start=start,
+        width=width,
+        height=round(height * CSS_PX_PER_INCH),
+        smallest_text_px=text_px,
+    )
