@@ -25,7 +25,7 @@ help:
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
 	@echo "make audit      Lighthouse's performance target (median of 3 runs per chapter) on a quiet machine"
 	@echo "make bench      labcode's accuracy table, autodiff speed against autograd (and PyTorch), the grader's throughput"
-	@echo "make lock       re-resolve requirements.in into the pinned requirements.txt"
+	@echo "make lock       re-resolve requirements.in and requirements-frameworks.in into their pinned .txt locks"
 
 venv: $(STAMP)
 
@@ -112,12 +112,23 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/grade_throughput.py
 
 # uv resolves requirements.in for every supported Python at once (--universal, from PYTHON_MIN.0), keeping the
-# current pins where they still fit (it reads requirements.txt first); `make lock UPGRADE=1` moves every pin to the
-# newest. tests/test_doors.py fails when requirements.txt is not what this command makes of requirements.in.
-LOCK = $(BIN)/uv pip compile requirements.in --universal --python-version $(PYTHON_MIN) \
-	--custom-compile-command "make lock" --index-url https://pypi.org/simple --quiet
+# current pins where they still fit (it reads the output file first); `make lock UPGRADE=1` moves every pin to the
+# newest. Then the frameworks' lock: requirements-frameworks.in under requirements.txt's pins (without its `-e .`,
+# which uv refuses as a constraint), one `name==version` a line (no annotations: chapter 12's tests read it so).
+# Its lines for what only PyPI's CUDA build of torch needs on Linux (nvidia-*, cuda-*, triton) are then dropped:
+# the CPU build that `make test` installs needs none of them, and pip would fetch several GB (uv has no option
+# that leaves them out whatever their names: --no-emit-package and --excludes take a list of names, which changes
+# with every CUDA release; tests/test_repository.py fails on a pin with a platform marker, as one of a new name
+# would have). tests/test_doors.py fails when a lock is not what this makes of its input.
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version $(PYTHON_MIN) --custom-compile-command "make lock" \
+	--index-url https://pypi.org/simple --quiet $(if $(UPGRADE),--upgrade)
+CUDA_ONLY := ^(nvidia-|cuda-|triton==)
 lock: $(STAMP)
-	$(LOCK) $(if $(UPGRADE),--upgrade) -o requirements.txt
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	grep -v '^-e ' requirements.txt | $(UV_COMPILE) requirements-frameworks.in --constraints /dev/stdin \
+	  --no-annotate -o requirements-frameworks.txt
+	grep -v -E '$(CUDA_ONLY)' requirements-frameworks.txt > requirements-frameworks.txt.new
+	mv requirements-frameworks.txt.new requirements-frameworks.txt
 
 # Timed targets are audits, not tests: run this with nothing else on the machine.
 audit: $(STAMP) $(NODE_TOOLS)

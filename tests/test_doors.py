@@ -1,8 +1,9 @@
 """The doors readers walk through, with the real tools: every Python the README names builds the book and passes
 labcode's tests (`make book`, `make check`, each in a fresh copy of the repository, as a newcomer would run them);
-a Python outside that range is refused with the fix; requirements.txt is what `make lock` (uv) makes of
-requirements.in. Binder is tested with repo2docker's own plan in tests/test_site_launch.py; GitHub's workflows
-against GitHub's schema in `make lint` and for the tools their steps need in tests/test_repository.py.
+a Python outside that range is refused with the fix; requirements.txt and requirements-frameworks.txt are what
+`make lock` (uv) makes of requirements.in and requirements-frameworks.in. Binder is tested with repo2docker's own
+plan in tests/test_site_launch.py; GitHub's workflows against GitHub's schema in `make lint` and for the tools
+their steps need in tests/test_repository.py.
 
 Slow (a virtual environment per Python, installed from PyPI through pip's cache) and needs the registries.
 """
@@ -72,9 +73,10 @@ def test_make_refuses_a_python_outside_the_range(tmp_path):
     assert not (clone / ".venv").exists(), "a venv was created before the version was checked"
 
 
-def test_requirements_txt_is_what_make_lock_makes(tmp_path):
+def test_the_locks_are_what_make_lock_makes(tmp_path):
     """`make lock` (uv pip compile, for every supported Python at once) reproduces requirements.txt from
-    requirements.in: the lock was made by the tool, and nobody edited it by hand since."""
+    requirements.in, and requirements-frameworks.txt from requirements-frameworks.in: the locks were made by the
+    tool, and nobody edited them by hand since."""
     clone = copy_checkout(tmp_path / "repo")
     (clone / ".venv").symlink_to(ROOT / ".venv")  # uv from this venv; -o keeps the stamp from being remade
     proc = subprocess.run(
@@ -84,7 +86,6 @@ def test_requirements_txt_is_what_make_lock_makes(tmp_path):
         text=True,
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    made = (clone / "requirements.txt").read_text()
-    assert made == (ROOT / "requirements.txt").read_text(), (
-        "requirements.txt differs from `make lock`'s output"
-    )
+    for lock in ("requirements.txt", "requirements-frameworks.txt"):
+        made = (clone / lock).read_text()
+        assert made == (ROOT / lock).read_text(), f"{lock} differs from `make lock`'s output"

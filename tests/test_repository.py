@@ -15,6 +15,7 @@ from conftest import (
     ROOT,
     all_notebooks,
     load_yaml,
+    pinned_lines,
     read_notebook,
     supported_pythons,
     toc_files,
@@ -174,6 +175,35 @@ def test_requirements_are_pinned():
     for tool in ("pytest", "nbval", "hypothesis", "ruff", "myst-nb", "sphinx-book-theme", "numpy", "uv"):
         assert tool in pins, f"{tool} is not pinned in requirements.txt"
     assert not (ROOT / "binder").exists(), "a binder/ folder would make repo2docker ignore .binder/"
+
+
+def test_the_frameworks_lock_agrees_with_the_book_and_pins_no_cuda_package():
+    """requirements-frameworks.txt (`make lock`) pins one exact version per package for every Python and machine
+    at once (chapter 12's cell installs one), at requirements.txt's version of each package both pin (the book's
+    lock is its constraint), and nothing only PyPI's CUDA build of torch needs: `make test` installs the CPU build,
+    and pip would fetch several GB. The CUDA packages torch needs come with a Linux marker, so a new name that the
+    Makefile's CUDA_ONLY pattern misses fails here too."""
+    from packaging.requirements import Requirement
+
+    def pins(path: Path) -> dict[str, str]:
+        found = {}
+        for line in pinned_lines(path):
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==" and req.marker is None, f"{path.name}: not one exact pin: {line}"
+            found[req.name.lower().replace("_", "-")] = spec.version
+        return found
+
+    frameworks = pins(ROOT / "requirements-frameworks.txt")
+    book = {}
+    for line in pinned_lines(ROOT / "requirements.txt"):
+        req = Requirement(line)
+        book.setdefault(req.name.lower().replace("_", "-"), set()).add(next(iter(req.specifier)).version)
+    assert {"torch", "jax", "jaxlib"} <= set(frameworks)
+    differ = {name: (v, book[name]) for name, v in frameworks.items() if name in book and book[name] != {v}}
+    assert not differ, f"pinned otherwise than requirements.txt (run make lock): {differ}"
+    cuda = [name for name in frameworks if re.match(r"(nvidia-|cuda-|triton$)", name)]
+    assert not cuda, f"pins of torch's CUDA build: {cuda}"
 
 
 def test_readme_pyproject_makefile_and_binder_name_one_python_range():
