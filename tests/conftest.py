@@ -34,6 +34,7 @@ MODULE_MARKERS = {
     "test_book.py": ("build",),
     "test_site_links.py": ("build",),
     "test_site.py": ("build", "browser"),
+    "test_site_explorables.py": ("build", "browser"),
     # taps and keys in Chromium, which runs with its own sandbox for an ordinary user
     "test_site_navigation.py": ("build", "browser", "user"),
     "test_site_lighthouse.py": ("build", "browser"),

@@ -32,8 +32,10 @@ FIGURE_LINK = re.compile(
 def explorable_html(match: re.Match, explorable: dict[str, Any], outdir: Path) -> str:
     """The figure of ``match`` with its control; writes the frames to ``outdir/_images/<name>-<k>.png``."""
     folder, name, img = match.groups()
+    images = outdir / "_images"  # the page is written before Sphinx copies its images
+    images.mkdir(parents=True, exist_ok=True)
     for k, frame in enumerate(explorable["frames"]):
-        target = outdir / "_images" / f"{name}-{k}.png"
+        target = images / f"{name}-{k}.png"
         if not target.exists():
             target.write_bytes(base64.b64decode(frame))
     settings, captions, start = explorable["settings"], explorable["captions"], explorable["start"]
