@@ -165,14 +165,18 @@ class Site:
             page.goto(record.url, wait_until="load")
             record.final_url = page.url
             record.facts = page.evaluate(PROBE_JS)
+            # The page's weight for a reader who scrolls to the end: every lazy image the browser picks at this width
+            # (a <picture> picks the phone drawing only on a phone), loaded now.
+            page.evaluate(LOAD_EVERY_IMAGE_JS)
+            # What follows is the test's doing, not the reader's: stop recording. (A full-page capture resizes the
+            # view, which makes a <picture> fetch its other drawing; axe-core fetches the stylesheets itself and
+            # resolves their @import against the page: "../basic.css" -> /basic.css, 404.)
+            record.recording = False
             record.screenshot = SCREENSHOTS / f"{slug(page_path)}-{mode}.png"
             # A reader scrolling sees every section laid out as it comes near; a full-page capture does not scroll,
             # so lay them all out first (content-visibility in site-fixes.css would leave the far ones blank).
             page.add_style_tag(content=".bd-article section { content-visibility: visible !important; }")
             page.screenshot(path=record.screenshot, full_page=True)
-            # What follows is the test's doing, not the reader's: stop recording. (axe-core also fetches the
-            # stylesheets itself and resolves their @import against the page: "../basic.css" -> /basic.css, 404.)
-            record.recording = False
             if mode in AXE_OPTIONS:
                 record.axe_violations = Axe().run(page, AXE_CONTEXT, AXE_OPTIONS[mode]).response["violations"]
             if mode == "desktop":
@@ -248,6 +252,14 @@ def site(served_site, browser):
         visit_all(chromium, base_url, html_dir, [(page, mode) for page in PAGES for mode in MODES])
     )
     return site
+
+
+LOAD_EVERY_IMAGE_JS = """
+() => Promise.all([...document.images].map((img) => {
+  img.loading = "eager";
+  return img.decode().catch(() => {});
+}))
+"""
 
 
 def page_ids(pages: list[str]) -> list[str]:
