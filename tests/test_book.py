@@ -129,6 +129,19 @@ def test_citations_and_bibliographies_use_one_style(built_book):
     assert checked >= 20, f"only {checked} citations found beside their bibliographies"
 
 
+def test_bibliography_prints_titles_as_the_bib_writes_them(built_book):
+    """LaTeX and pybtex read two ASCII quotes as a closing quote: Ridders' "F'(x)F''(x)" came out as "F'(x)F”(x)".
+    No entry of the bibliography shows a curly quote that references.bib does not contain."""
+    html, _ = built_book
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    soup = page(html, next(name for name in toc_files() if name.endswith("references")))
+    entries = [" ".join(entry.get_text().split()) for entry in soup.select("div.citation[id]")]
+    assert len(entries) >= 20, f"only {len(entries)} entries in the appendix's bibliography"
+    invented = [entry for entry in entries if any(q in entry and q not in bib for q in "“”‘’")]
+    assert not invented, invented
+    assert any("F′(x)F″(x)" in entry for entry in entries), "Ridders' title lost its primes"
+
+
 def test_page_titles_name_the_book_once(built_book, config):
     """A tab or a bookmark reads "Chapter — Book"; the home page's reads the book's title, not it twice."""
     html, _ = built_book
