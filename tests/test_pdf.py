@@ -91,6 +91,11 @@ def test_title_page_then_contents_whose_page_numbers_are_right(printed, built_bo
     title = load_yaml("_config.yml")["title"]
     assert words(printed.pages[0]).startswith(title), printed.pages[0][:300]
     assert not re.search(r"^\s*\d+\s*$", printed.pages[0], re.M), "the title page carries a page number"
+    # dated by its text (the last commit), not by the day it was printed: the same commit prints the same book
+    commit_date = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%cs"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert f"Edition of {commit_date}" in words(printed.pages[0]), printed.pages[0][:300]
     assert words(printed.pages[1]).removeprefix(title).split()[0] == "Contents", printed.pages[1][:300]
     # the contents run from page 1 to the page before the first entry's (the home page's) number
     first = int(

@@ -29,6 +29,7 @@ import logging
 import mimetypes
 import os
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -57,6 +58,18 @@ HEADER = (
     '<div style="font-size:7.5px; width:100%; margin:0 17mm; color:#666"><span class="title"></span></div>'
 )
 FOOTER = '<div style="font-size:8px; width:100%; text-align:center; color:#444"><span class="pageNumber"></span></div>'
+
+
+def edition_date() -> str:
+    """The date the printed text is from (YYYY-MM-DD), not the day it was printed, so that printing the same commit twice gives
+    the same book: ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) if set, else the last commit's date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC).date().isoformat()
+    git = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%cs"], capture_output=True, text=True
+    )
+    return git.stdout.strip() if git.returncode == 0 else "this source (not a git checkout)"
 
 
 def load_config() -> dict:
@@ -253,7 +266,7 @@ class BookBuilder:
 
     def title_page(self) -> str:
         """The title page, printed on its own: no running header, no page number."""
-        today = datetime.date.today().isoformat()
+        edition = edition_date()
         return self._head() + (
             "<body><style>@page { margin: 0 }</style>"
             '<div class="print-title-page">'
@@ -262,7 +275,7 @@ class BookBuilder:
             "differentiation, with code you can run</p>"
             f"<p>{self.author}</p>"
             f'<p>Read online, with live code: <a href="{self.site_url}">{self.site_url}</a></p>'
-            f"<p>Printed {today}</p></div></body></html>"
+            f"<p>Edition of {edition}</p></div></body></html>"
         )
 
     def _contents(self) -> str:
