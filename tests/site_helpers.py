@@ -278,6 +278,7 @@ async () => {
       ...(img.naturalWidth > 0 ? legibility(img) : {}),
     })),
     scrollWidth: document.scrollingElement.scrollWidth,
+    scrollHeight: document.scrollingElement.scrollHeight,  // with the sections not yet laid out at their estimates
     innerWidth: window.innerWidth,
     theme: root.dataset.theme,
     mode: root.dataset.mode,

@@ -1,10 +1,14 @@
 """book/_ext/light_pages.py's stylesheet bundles: one file per page's list of stylesheets, made again when one of
-them changes, also where an incremental build leaves the page itself as the earlier build wrote it."""
+them changes, also where an incremental build leaves the page itself as the earlier build wrote it; the theme script's
+tab-stop function swapped for one that does not lay out the whole page at load."""
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -36,3 +40,93 @@ def test_a_changed_stylesheet_reaches_a_page_an_incremental_build_did_not_rewrit
     light_pages.bundle_stylesheets(tmp_path, [page])  # the next, incremental, build
     assert "p{margin:1em}" in linked_css(page, static), "the page still links the earlier bundle"
     assert "p{margin:0}" not in linked_css(page, static)
+
+
+# --- the theme's tab stops, laid out lazily ---------------------------------------------------------------------------
+
+
+def test_the_pinned_theme_has_the_tab_stop_function_light_pages_replaces():
+    """The theme installed from the lock ships the function exactly as THEME_TAB_STOPS spells it (minified), once."""
+    import pydata_sphinx_theme
+
+    script = (
+        Path(pydata_sphinx_theme.__file__).parent
+        / "theme/pydata_sphinx_theme/static/scripts/pydata-sphinx-theme.js"
+    )
+    assert script.read_text(encoding="utf-8").count(light_pages.THEME_TAB_STOPS) == 1
+
+
+def test_the_theme_script_gets_the_lazy_tab_stops_once(tmp_path):
+    scripts = tmp_path / "_static" / "scripts"
+    scripts.mkdir(parents=True)
+    script = scripts / "pydata-sphinx-theme.js"
+    script.write_text(f"(()=>{{{light_pages.THEME_TAB_STOPS}function _(e,t){{}}}})()")
+    light_pages.patch_theme_script(tmp_path)
+    patched = script.read_text()
+    assert light_pages.THEME_TAB_STOPS not in patched
+    assert patched.count("function I()") == 1 and "IntersectionObserver" in patched
+    light_pages.patch_theme_script(
+        tmp_path
+    )  # an incremental build that did not copy the theme's script again
+    assert script.read_text() == patched
+
+
+def test_a_theme_script_without_the_function_is_reported(tmp_path, caplog):
+    scripts = tmp_path / "_static" / "scripts"
+    scripts.mkdir(parents=True)
+    (scripts / "pydata-sphinx-theme.js").write_text("function I(){/* a newer theme */}")
+    with caplog.at_level("WARNING"):
+        light_pages.patch_theme_script(tmp_path)
+    assert "no longer has the tab-stop function" in caplog.text
+
+
+# --- section heights and static files ---------------------------------------------------------------------------------
+
+
+def article(*sections: str) -> str:
+    body = "".join(f'<section id="s{i}">{content}</section>' for i, content in enumerate(sections))
+    return (
+        f'<html><body><article class="bd-article"><section id="top">{body}</section></article></body></html>'
+    )
+
+
+def test_sections_carry_a_height_that_grows_with_what_they_hold():
+    import section_sizes
+
+    paragraph = "<p>" + "word " * 200 + "</p>"
+    figure = '<img src="a.png" width="672" height="432">'
+    html = section_sizes.size_sections(article(paragraph, paragraph * 3, paragraph + figure))
+    heights = {
+        sid: (int(phone), int(desktop))
+        for sid, phone, desktop in re.findall(
+            r'<section id="(s\d)" style="--phone-height: (\d+)px; --desktop-height: (\d+)px">', html
+        )
+    }
+    assert set(heights) == {"s0", "s1", "s2"}  # the top-level sections only, not the page's own
+    assert heights["s1"][0] > heights["s0"][0] and heights["s1"][1] > heights["s0"][1]
+    # the figure, scaled to the column: 432 px on the desktop, 432 * 343 / 672 on a phone
+    assert heights["s2"][1] - heights["s0"][1] == pytest.approx(432, abs=1)
+    assert heights["s2"][0] - heights["s0"][0] == pytest.approx(432 * 343 / 672, abs=1)
+    assert heights["s0"][0] > heights["s0"][1]  # the same prose wraps into more lines on a phone
+    assert section_sizes.size_sections(html) == html  # an incremental build leaves a sized page alone
+
+
+def test_a_hidden_solution_adds_only_its_summary():
+    import section_sizes
+
+    solution = "<details><summary>Solution</summary>" + "<p>" + "word " * 500 + "</p></details>"
+    longer = "<details><summary>Solution</summary>" + "<p>" + "word " * 5000 + "</p></details>"
+    html = section_sizes.size_sections(article(solution, longer))
+    phones = re.findall(r"--phone-height: (\d+)px", html)
+    assert phones[0] == phones[1]
+
+
+def test_an_edited_stylesheet_reaches_the_site_when_no_page_changed(tmp_path):
+    (tmp_path / "book" / "_static").mkdir(parents=True)
+    (tmp_path / "book" / "_static" / "site-fixes.css").write_text("p{margin:1em}")
+    (tmp_path / "out" / "_static").mkdir(parents=True)
+    (tmp_path / "out" / "_static" / "site-fixes.css").write_text("p{margin:0}")  # the earlier build's copy
+    copied = light_pages.refresh_static(tmp_path, ["book/_static"], tmp_path / "out")
+    assert copied == ["book/_static/site-fixes.css"]
+    assert (tmp_path / "out" / "_static" / "site-fixes.css").read_text() == "p{margin:1em}"
+    assert light_pages.refresh_static(tmp_path, ["book/_static"], tmp_path / "out") == []

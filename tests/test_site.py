@@ -15,8 +15,8 @@ import hashlib
 import io
 import queue
 import re
-import struct
 import threading
+import warnings
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -172,11 +172,13 @@ class Site:
             # view, which makes a <picture> fetch its other drawing; axe-core fetches the stylesheets itself and
             # resolves their @import against the page: "../basic.css" -> /basic.css, 404.)
             record.recording = False
-            record.screenshot = SCREENSHOTS / f"{slug(page_path)}-{mode}.png"
+            record.screenshot = SCREENSHOTS / f"{slug(page_path)}-{mode}.jpg"
             # A reader scrolling sees every section laid out as it comes near; a full-page capture does not scroll,
             # so lay them all out first (content-visibility in site-fixes.css would leave the far ones blank).
             page.add_style_tag(content=".bd-article section { content-visibility: visible !important; }")
-            page.screenshot(path=record.screenshot, full_page=True)
+            # JPEG: a long page's full-page PNG took 2.7 to 6.9 s to encode here, its JPEG 1.2 to 5.7 s, and a person
+            # reads it as well
+            page.screenshot(path=record.screenshot, full_page=True, type="jpeg", quality=80)
             if mode in AXE_OPTIONS:
                 record.axe_violations = Axe().run(page, AXE_CONTEXT, AXE_OPTIONS[mode]).response["violations"]
             if mode == "desktop":
@@ -245,7 +247,10 @@ def site(served_site, browser):
     chromium = chromium_executable()  # fails, with the install command, where Chromium is missing
     base_url, html_dir = served_site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("book-*.png"):  # a page dropped from the toc leaves no stale picture
+    for old in [
+        *SCREENSHOTS.glob("book-*.png"),
+        *SCREENSHOTS.glob("book-*.jpg"),
+    ]:  # a page dropped from the toc leaves no stale picture
         old.unlink()
     site = Site(browser, base_url, html_dir)
     site.visits.update(
@@ -350,13 +355,15 @@ def test_no_serious_accessibility_violations(site, page, mode):
     assert not serious, "axe-core:\n" + format_axe(serious)
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from a PNG's header (a long chapter's full-page shot is too big for Pillow to open
-    without a decompression-bomb warning, which this suite turns into an error)."""
-    header = path.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", f"{path} is not a PNG"
-    width, height = struct.unpack(">II", header[16:24])
-    return width, height
+def image_size(path: Path) -> tuple[int, int]:
+    """Width and height of an image file, read from its header (a long chapter's full-page shot is big enough for
+    Pillow's decompression-bomb warning, which this suite turns into an error; it is our own picture)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as image:
+            return image.size
 
 
 def test_screenshots_for_a_person(site):
@@ -365,7 +372,7 @@ def test_screenshots_for_a_person(site):
         for mode, settings in MODES.items():
             shot = site.visit(page, mode).screenshot
             assert shot is not None and shot.is_file(), f"no screenshot of {page} ({mode})"
-            width, height = png_size(shot)
+            width, height = image_size(shot)
             assert width == settings["viewport"]["width"] and height >= settings["viewport"]["height"], (
                 f"{shot} is {width}x{height}"
             )
@@ -432,6 +439,50 @@ def test_live_code_fetches_thebe_only_when_clicked(site, chapter):
     assert visit.live_code_request is not None, "no Live Code button on the chapter"
     assert visit.live_code_request, "clicking Live Code requested no Thebe script"
     assert urlsplit(visit.live_code_request).hostname != "127.0.0.1", visit.live_code_request
+
+
+# A page at load, its far sections not laid out yet (content-visibility), is within this share of its real height
+# (book/_ext/section_sizes.py estimates each section's; told 1200 px each, chapters were half their height).
+PAGE_HEIGHT_ESTIMATE = 0.15
+
+
+@pytest.mark.parametrize("mode", ["desktop", "phone"])
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
+def test_the_page_is_about_its_real_height_from_the_start(site, page, mode):
+    facts = site.visit(page, mode).facts
+    at_load, laid_out = facts["scrollHeight"], facts["laidOutHeight"]
+    assert abs(at_load - laid_out) <= PAGE_HEIGHT_ESTIMATE * laid_out, (
+        f"{page} ({mode}) is {at_load} px tall at load and {laid_out} px laid out: the scrollbar jumps as the reader "
+        "scrolls (book/_ext/section_sizes.py's estimate)"
+    )
+
+
+def test_a_block_that_scrolls_gets_a_tab_stop_when_the_reader_reaches_it(site):
+    """The theme's tab stops for scrolling blocks, done lazily (book/_ext/lazy_tab_stops.js): a code block added far
+    down the page (as live code adds outputs) that scrolls sideways gets tabIndex 0 once it comes near the screen, so
+    a keyboard reader can scroll it; one that fits gets -1 (no useless tab stop)."""
+    context = site.open("desktop")
+    try:
+        page = context.new_page()
+        page.goto(site.base_url + CHAPTERS[0], wait_until="load")
+        page.evaluate(
+            """() => {
+              const main = document.getElementById("main-content");
+              for (const [id, text] of [["wide", "x".repeat(2000)], ["narrow", "short"]]) {
+                const pre = document.createElement("pre");
+                pre.id = id;
+                pre.style.whiteSpace = "pre";
+                pre.style.overflowX = "auto";
+                pre.textContent = text;
+                main.appendChild(pre);
+              }
+            }"""
+        )
+        page.locator("#wide").scroll_into_view_if_needed()
+        page.wait_for_function("() => document.getElementById('wide').tabIndex === 0", timeout=5000)
+        assert page.evaluate("() => document.getElementById('narrow').tabIndex") == -1
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=page_ids(CHAPTERS))

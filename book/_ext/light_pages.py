@@ -13,6 +13,12 @@ After the build, each written page is edited in place:
   the figure's output metadata, see ``labcode.plots.figure_png``, or the file's own size), so the page does not
   shift when an image arrives and images below the fold wait until the reader scrolls.
 
+- pydata-sphinx-theme's script stops laying out the whole page as it loads: its function that gives scrollable
+  blocks a tab stop is replaced by ``lazy_tab_stops.js``, which does it for each block as it comes near the screen;
+
+- each section of the article carries its estimated height on a phone and on the desktop (``section_sizes.py``),
+  which the browser assumes for a section it has not laid out yet;
+
 - the dozen stylesheets of a page become one file, without the rules of Font Awesome icons no page uses, and
   with Font Awesome's fonts cut down to the icons left.
 
@@ -29,6 +35,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from section_sizes import size_sections
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -137,7 +144,7 @@ def lighten_page(html: str, page: Path, phones: dict[str, dict[str, Any]] | None
         html = head + "</head>" + body
     if "<wbr>" not in html:  # once: a rebuild leaves unchanged pages as they were
         html = INLINE_CODE.sub(break_points, html)
-    return IMG.sub(lambda m: lighten_img(m.group(0), page), html)
+    return size_sections(IMG.sub(lambda m: lighten_img(m.group(0), page), html))
 
 
 STYLESHEET = re.compile(
@@ -234,10 +241,54 @@ def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
         page.write_text(head[:at] + bundle + STYLESHEET.sub("", head[at:]) + sep + body, encoding="utf-8")
 
 
+# pydata-sphinx-theme 0.16's addTabStopsToScrollableElements, as its minified bundle writes it.
+THEME_TAB_STOPS = (
+    'function I(){const e=()=>{document.querySelectorAll(["pre",".nboutput > .output_area",".cell_output > .output",'
+    '".jp-RenderedHTMLCommon",".pst-scrollable-table-container"].join(", ")).forEach(e=>{e.tabIndex=e.scrollWidth>'
+    'e.clientWidth||e.scrollHeight>e.clientHeight?0:-1})},t=_(e,300);window.addEventListener("resize",t),'
+    'new MutationObserver(t).observe(document.getElementById("main-content"),{subtree:!0,childList:!0}),e()}'
+)
+LAZY_TAB_STOPS = Path(__file__).with_name("lazy_tab_stops.js")
+
+
+def patch_theme_script(outdir: Path) -> None:
+    """Swap the theme's tab-stop function for LAZY_TAB_STOPS in the built site's copy of the theme's script. A theme
+    whose script no longer has the function as pinned is reported (a warning: the strict build fails), so an upgrade
+    is looked at instead of silently keeping the whole-page layout at load."""
+    script = outdir / "_static" / "scripts" / "pydata-sphinx-theme.js"
+    text = script.read_text(encoding="utf-8")
+    lazy = LAZY_TAB_STOPS.read_text(encoding="utf-8")
+    if lazy in text:
+        return
+    if text.count(THEME_TAB_STOPS) != 1:
+        logger.warning(
+            "%s no longer has the tab-stop function light_pages.py replaces: see its comment", script
+        )
+        return
+    script.write_text(text.replace(THEME_TAB_STOPS, lazy), encoding="utf-8")
+
+
+def refresh_static(confdir: Path, static_paths: list[str], outdir: Path) -> list[str]:
+    """Copy each file of the project's own static folders (``html_static_path``) that differs from its copy in the
+    built site's ``_static``; returns what was copied. Sphinx copies them only when some page is rewritten, so after
+    an edit to site-fixes.css alone `make book` said "no targets are out of date" and kept serving the old file."""
+    copied = []
+    for folder in static_paths:
+        root = confdir / folder
+        for source in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
+            target = outdir / "_static" / source.relative_to(root)
+            if not target.is_file() or target.read_bytes() != source.read_bytes():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(source.read_bytes())
+                copied.append(str(source.relative_to(confdir)))
+    return copied
+
+
 def _lighten_site(app: Any, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
+    refresh_static(Path(app.confdir), list(app.config.html_static_path), outdir)
     pages = [
         p for p in outdir.rglob("*.html") if p.relative_to(outdir).parts[0] not in ("_static", "_sources")
     ]
@@ -251,6 +302,7 @@ def _lighten_site(app: Any, exception: Exception | None) -> None:
         if lighter != html:
             page.write_text(lighter, encoding="utf-8")
     bundle_stylesheets(outdir, pages)
+    patch_theme_script(outdir)
 
 
 def setup(app: Any) -> dict[str, Any]:
