@@ -23,7 +23,7 @@ help:
 	@echo "make pdf        print the whole book to _build/html/calculus-for-ml.pdf, where the home page links to it"
 	@echo "make serve      preview the built site on http://$(HOST):$(PORT)"
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
-	@echo "make audit      Lighthouse's performance target (median of 3 runs per chapter) on a quiet machine"
+	@echo "make audit      Lighthouse on every page (median of 3 runs): performance >= 95, CLS, render-blocking; a quiet machine"
 	@echo "make bench      labcode's accuracy table, autodiff speed against autograd (and PyTorch), the grader's throughput"
 	@echo "make lock       re-resolve requirements.in and requirements-frameworks.in into their pinned .txt locks"
 

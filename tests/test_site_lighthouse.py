@@ -1,6 +1,7 @@
-"""Lighthouse on the built site, served gzip-compressed like GitHub Pages: the home page, two chapters and a lab,
-each audited as a phone on a slow 4G network (Lighthouse's default: simulated throttling, mobile), against
-the targets of issue 15. The scores are printed in the test output.
+"""Lighthouse on the built site, served gzip-compressed like GitHub Pages, each page audited as a phone on a slow 4G
+network (Lighthouse's default: simulated throttling, mobile), against the targets of issue 22. `make test` audits
+the home page, two chapters and a lab once each; `make audit` every page of the book three times. The scores are
+printed in the test output and in _build/lighthouse.txt.
 
 Lighthouse is an npm package pinned in book/_tools/package-lock.json: `npm ci --prefix book/_tools` installs it
 (`make test` does). It drives the same Chromium as the other site tests.
@@ -21,19 +22,23 @@ from site_helpers import CHROMIUM_SANDBOX, chromium_executable, toc_chapter_page
 LIGHTHOUSE = ROOT / "book" / "_tools" / "node_modules" / "lighthouse" / "cli" / "index.js"
 INSTALL_LIGHTHOUSE = "npm ci --prefix book/_tools"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
-TARGETS = {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100}
+TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 # The performance score is timed: on a shared 2-core machine the same chapter scored 86 to 94 back to back, and
 # lower while the other test worker runs. As the course's standards ask of speed targets, it is an audit:
-# `make audit` (LIGHTHOUSE_PERFORMANCE=1, nothing else running) asserts it on the median of three runs per chapter;
-# `make test` prints it and asserts the scores that do not depend on timing (accessibility, best practices, SEO,
-# layout shift, page weight).
+# `make audit` (LIGHTHOUSE_PERFORMANCE=1, nothing else running) asserts it, and the time render-blocking files cost the
+# first paint, on the median of three runs of every page; `make test` prints them and asserts what does not depend on
+# timing (accessibility, best practices, SEO, layout shift).
 AUDIT_PERFORMANCE = os.environ.get("LIGHTHOUSE_PERFORMANCE") == "1"
 ASSERTED = [name for name in CATEGORIES if name != "performance" or AUDIT_PERFORMANCE]
-MAX_LAYOUT_SHIFT = 0.05
+MAX_LAYOUT_SHIFT = 0.02
+MAX_RENDER_BLOCKING_MS = 300  # what Lighthouse estimates the render-blocking files delay the first paint by
 
 
 def audited_pages() -> list[str]:
-    """The home page, the first chapter, the longest chapter (the most math, code and figures) and the first lab."""
+    """`make audit`: every page of the book. `make test`: the home page, the first chapter, the longest chapter (the
+    most math, code and figures) and the first lab."""
+    if AUDIT_PERFORMANCE:
+        return toc_pages()
     chapters = [p for p in toc_chapter_pages() if "/labs/" not in p]
     labs = [p for p in toc_chapter_pages() if "/labs/" in p]
     longest = max(
@@ -79,6 +84,8 @@ def summary(result: dict) -> dict:
     return {
         **scores,
         "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
+        "tbt_ms": audits["total-blocking-time"]["numericValue"],
+        "blocking_ms": audits["render-blocking-resources"].get("numericValue", 0),
         "cls": audits["cumulative-layout-shift"]["numericValue"],
         "kb": audits["total-byte-weight"]["numericValue"] / 1000,
         "failing": [
@@ -94,12 +101,11 @@ def summary(result: dict) -> dict:
 
 
 def runs_for(page: str) -> int:
-    """How many audits a page gets. A chapter's performance score varies from run to run (about 16,000 elements to
-    lay out; on this 2-core machine the same page scored from 86 to 94 back to back), so, as Lighthouse's guide to
-    variability advises, a chapter is audited three times and judged by its median run. The home page and the labs
-    varied by a few points around 97 and are audited once. In `make test` (no performance assertion) every page
-    is audited once."""
-    return 3 if AUDIT_PERFORMANCE and page in PAGES[1:3] else 1
+    """How many audits a page gets. A chapter's performance score varies from run to run (on this 2-core machine the
+    same chapter scored from 86 to 94 back to back before its script stopped laying out the whole page at load), so,
+    as Lighthouse's guide to variability advises, `make audit` audits each page three times and judges it by its
+    median run. In `make test` (no performance assertion) every page is audited once."""
+    return 3 if AUDIT_PERFORMANCE else 1
 
 
 def median_run(results: list[dict]) -> dict:
@@ -123,10 +129,10 @@ def lighthouse(served_site, tmp_path_factory) -> dict[str, dict]:
     }
     rows = [
         f"{page:40} {r['performance']:>5} {r['accessibility']:>5} {r['best-practices']:>5} {r['seo']:>5} "
-        f"{r['lcp_s']:>6.1f} {r['cls']:>6.3f} {r['kb']:>7.0f}"
+        f"{r['lcp_s']:>6.1f} {r['tbt_ms']:>6.0f} {r['cls']:>6.3f} {r['blocking_ms']:>6.0f} {r['kb']:>7.0f}"
         for page, r in results.items()
     ]
-    header = f"{'Lighthouse, mobile (page)':40} {'perf':>5} {'a11y':>5} {'b.p.':>5} {'seo':>5} {'LCP s':>6} {'CLS':>6} {'kB':>7}"
+    header = f"{'Lighthouse, mobile (page)':40} {'perf':>5} {'a11y':>5} {'b.p.':>5} {'seo':>5} {'LCP s':>6} {'TBT ms':>6} {'CLS':>6} {'block':>6} {'kB':>7}"
     (ROOT / "_build").mkdir(exist_ok=True)
     (ROOT / "_build" / "lighthouse.txt").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return results
@@ -148,14 +154,19 @@ def test_lighthouse_targets(lighthouse, page):
         f"{page}: scores below target (score, target): {short}; failing audits: {result['failing']}"
     )
     assert result["cls"] <= MAX_LAYOUT_SHIFT, f"{page}: layout shift {result['cls']:.3f} > {MAX_LAYOUT_SHIFT}"
+    if AUDIT_PERFORMANCE:
+        assert result["blocking_ms"] <= MAX_RENDER_BLOCKING_MS, (
+            f"{page}: render-blocking files delay the first paint by {result['blocking_ms']:.0f} ms"
+        )
 
 
 def test_a_chapter_is_judged_by_its_median_run():
     runs = [{"performance": p, "lcp_s": float(p)} for p in (91, 86, 94)]
     assert median_run(runs) == {"performance": 91, "lcp_s": 91.0}
-    assert [runs_for(page) for page in PAGES] == ([1, 3, 3, 1] if AUDIT_PERFORMANCE else [1, 1, 1, 1])
+    assert {runs_for(page) for page in PAGES} == ({3} if AUDIT_PERFORMANCE else {1})
 
 
 def test_audited_pages_cover_home_chapters_and_a_lab():
     assert PAGES[0] == f"{toc_files()[0]}.html"
-    assert len(PAGES) == 4 and any("/labs/" in p for p in PAGES)
+    assert any("/labs/" in p for p in PAGES)
+    assert len(PAGES) == (len(toc_pages()) if AUDIT_PERFORMANCE else 4)
