@@ -31,7 +31,6 @@ import base64
 import hashlib
 import json
 import re
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,12 @@ from section_sizes import size_sections
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
+
+# The edits below are regular expressions on the HTML Sphinx wrote, not a BeautifulSoup tree written back: each edit
+# touches one kind of tag Sphinx writes in one fixed form, and writing a whole page back through BeautifulSoup
+# re-serialises everything else too (attribute quoting, void tags, entities in KaTeX's MathML, whitespace), so a page
+# would change where nothing was meant to. BeautifulSoup reads pages where reading is all that is needed
+# (section_sizes.py, the tests).
 
 FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 # Every script the <head> loads in the way of the first paint, except documentation_options.js, which the inline
@@ -50,15 +55,15 @@ IMG = re.compile(r"<img\b[^>]*>")
 STYLE_SIZE = re.compile(r'\s*style="width:\s*(\d+)px;\s*height:\s*(\d+)px;?"')
 
 
-def png_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from a PNG's header; None for another format."""
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of a raster image, read from its header by Pillow; None for SVG or a missing file."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
-        header = path.read_bytes()[:24]
-    except OSError:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, UnidentifiedImageError):
         return None
-    if header[:8] != b"\x89PNG\r\n\x1a\n" or header[12:16] != b"IHDR":
-        return None
-    return struct.unpack(">II", header[16:24])
 
 
 def lighten_img(tag: str, page: Path) -> str:
@@ -70,7 +75,7 @@ def lighten_img(tag: str, page: Path) -> str:
         tag = tag.replace(sized.group(0), f' width="{sized.group(1)}" height="{sized.group(2)}"')
     if " width=" not in tag:
         src = re.search(r'src="([^"]+)"', tag)
-        size = png_size((page.parent / src.group(1)).resolve()) if src else None
+        size = image_size((page.parent / src.group(1)).resolve()) if src else None
         if size:
             tag = tag[:-1].rstrip("/").rstrip() + f' width="{size[0]}" height="{size[1]}">'
     if " loading=" not in tag:
