@@ -176,6 +176,7 @@ class Site:
             # A reader scrolling sees every section laid out as it comes near; a full-page capture does not scroll,
             # so lay them all out first (content-visibility in site-fixes.css would leave the far ones blank).
             page.add_style_tag(content=".bd-article section { content-visibility: visible !important; }")
+            record.facts["laidOutHeight"] = page.evaluate("document.scrollingElement.scrollHeight")
             # JPEG: a long page's full-page PNG took 2.7 to 6.9 s to encode here, its JPEG 1.2 to 5.7 s, and a person
             # reads it as well
             page.screenshot(path=record.screenshot, full_page=True, type="jpeg", quality=80)
