@@ -10,6 +10,7 @@ Slow (a virtual environment per Python, installed from PyPI through pip's cache)
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -19,7 +20,15 @@ import pytest
 from conftest import ROOT, copy_checkout, isolated_env, python_version, pythons_on_machine, supported_pythons
 
 THIS_PYTHON = Path(sys.executable).resolve()  # `make test` already runs everything on this one
-OTHER_PYTHONS = {v: p for v, p in pythons_on_machine().items() if p.resolve() != THIS_PYTHON}
+# .ci/run's second run, as an ordinary user, runs `make book` and `make check` (then the sandbox and site tests) on
+# the system's Python and names it here, so that `make test` does not install and build on it a second time.
+SECOND_RUN_PYTHON = os.environ.get("DOORS_IN_SECOND_RUN")
+ELSEWHERE = {Path(SECOND_RUN_PYTHON).resolve()} if SECOND_RUN_PYTHON else set()
+OTHER_PYTHONS = {
+    v: p
+    for v, p in pythons_on_machine().items()
+    if p.resolve() != THIS_PYTHON and p.resolve() not in ELSEWHERE
+}
 
 
 def make(target: str, python: Path, clone: Path, home: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -39,7 +48,7 @@ def test_every_supported_python_is_on_this_machine():
     assert not missing, (
         f"no interpreter for Python {missing} here: `pyenv install {missing[0]}`, or setup-python"
     )
-    assert OTHER_PYTHONS, "only the interpreter running the tests was found"
+    assert OTHER_PYTHONS or ELSEWHERE, "only the interpreter running the tests was found"
 
 
 @pytest.mark.parametrize("version", sorted(OTHER_PYTHONS), ids=lambda v: f"python{v}")
@@ -58,6 +67,16 @@ def test_make_book_and_make_check_on(version, tmp_path):
     tail = (check.stdout + check.stderr)[-6000:]
     assert check.returncode == 0, f"make check on Python {version} failed:\n{tail}"
     assert re.search(r"\d+ passed", tail), f"make check ran no test:\n{tail}"
+
+
+def test_the_second_run_of_ci_builds_and_checks_on_the_python_it_names():
+    """Where .ci/run takes the system Python's door out of this file (DOORS_IN_SECOND_RUN), its second run walks
+    through it instead: `make book` and `make check` on that Python, as an ordinary user."""
+    script = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r'DOORS_IN_SECOND_RUN="\$USER_PYTHON" make test', script), "make test not told"
+    assert re.search(r'PYTHON="\$USER_PYTHON" book check\b', script), (
+        "the second run does not build and check"
+    )
 
 
 def test_make_refuses_a_python_outside_the_range(tmp_path):
