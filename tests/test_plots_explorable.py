@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from PIL import Image
 
 from labcode import plots
-from labcode.plots.explorable import EXPLORABLE_MAX_FRAMES, phone_text_px
+from labcode.plots.explorable import EXPLORABLE_MAX_FRAMES, FRAME_COLOURS, phone_text_px
 
 
 def line_frame(fig, slope):
@@ -43,7 +43,20 @@ def test_one_frame_per_value_each_the_same_size(three):
     assert sizes == {(2 * three.width, 2 * three.height)}
     assert (three.width, three.height) == (round(plots.PHONE_WIDTH * 100), 300)
     assert len(set(three.frames)) == 3, "different values must draw different frames"
-    assert decode(three.frames[0]).mode == "P"  # 256 colours, as every book figure
+
+
+def test_the_frames_share_one_small_palette(three):
+    """One palette of at most FRAME_COLOURS for all the frames: what the slider does not move (the axes, the labels)
+    is the same pixels in every frame, which is what lets the site send each frame as what it changes."""
+    images = [decode(f) for f in three.frames]
+    assert {image.mode for image in images} == {"P"}
+    palettes = {tuple(image.getpalette()[: 3 * FRAME_COLOURS]) for image in images}
+    assert len(palettes) == 1 and max(int(np.asarray(image).max()) for image in images) < FRAME_COLOURS
+    pixels = [np.asarray(image.convert("RGB")) for image in images]
+    changed = [np.any(p != pixels[1], axis=2) for p in pixels]
+    # the line moves (and the y ticks with it); the x axis's ticks and label, the bottom 50 px, do not
+    assert all(not c[-50:].any() for c in changed)
+    assert all(c.any() for k, c in enumerate(changed) if k != 1)
 
 
 def test_the_output_is_the_first_frame_and_the_captions(three):

@@ -17,11 +17,18 @@ from matplotlib.figure import Figure
 
 from labcode.plots.style import CSS_PX_PER_INCH, PHONE_COLUMN_PX, PHONE_WIDTH, PIXEL_RATIO, smallest_text_pt
 
-__all__ = ["Explorable", "explorable", "EXPLORABLE_MAX_FRAMES", "phone_text_px"]
+__all__ = ["Explorable", "explorable", "EXPLORABLE_MAX_FRAMES", "FRAME_COLOURS", "phone_text_px"]
 
-# Each frame costs 20 to 50 kB; a reader fetches them only once they touch the control, but a chapter's page
-# with every frame loaded should still stay under 800 kB compressed.
+# A reader fetches the frames only once they touch the control, but a chapter's page with every frame loaded should
+# still stay under 800 kB compressed (tests/test_site_explorables.py).
 EXPLORABLE_MAX_FRAMES = 16
+# The frames are flat colours and their anti-aliased edges: the 24 colours most frequent across all the frames of one
+# figure keep every flat colour exact (octree's 32 turned a grey legend frame pink), and a part of the figure that the
+# control does not change is then the same pixels in every frame, so the site sends each frame but the first as what
+# it changes (book/_ext/explorables.py). Chapter 7's learning-rate figure, 8 frames: 34 kB for the first and 38 kB for
+# the seven changes, where its 10 frames of 256 colours, each in its own palette, were 383 kB; chapter 1's 12 frames:
+# 27 kB and 36 kB, where they were 375 kB.
+FRAME_COLOURS = 24
 
 
 def phone_text_px(smallest_text_px: float, width_px: float) -> float:
@@ -75,18 +82,41 @@ class Explorable:
         return {"image/png": self.frames[self.start], "text/plain": repr(self)}, {"image/png": metadata}
 
 
-def _frame_png(fig: Figure) -> str:
-    """``fig`` as a base64 256-colour PNG at ``PIXEL_RATIO`` x, at exactly its size (not cropped to its ink, so
-    every frame of a figure has the same size and the page does not move when a frame replaces another)."""
+def _frame_rgb(fig: Figure) -> Any:
+    """``fig`` as an RGB PIL image at ``PIXEL_RATIO`` x, at exactly its size (not cropped to its ink, so every frame
+    of a figure has the same size and the page does not move when a frame replaces another)."""
     from PIL import Image
 
     raw = io.BytesIO()
     fig.savefig(raw, format="png", dpi=CSS_PX_PER_INCH * PIXEL_RATIO)
-    image = Image.open(raw).convert("RGB")
-    palette = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
-    return base64.b64encode(out.getvalue()).decode("ascii")
+    return Image.open(raw).convert("RGB")
+
+
+def _frames_png(images: Sequence[Any]) -> list[str]:
+    """``images`` (RGB, one size) as base64 PNGs in one palette: the ``FRAME_COLOURS`` colours most frequent across
+    all of them. A figure's flat colours (the background, text, lines, markers) are its most frequent ones, so they
+    stay exact; anti-aliased edges take the nearest colour. One palette for all, so a pixel the control does not
+    change is the same in every frame."""
+    import numpy as np
+    from PIL import Image
+
+    keys = np.concatenate(
+        [
+            (np.asarray(image, dtype=np.uint32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.uint32)).ravel()
+            for image in images
+        ]
+    )
+    colours, counts = np.unique(keys, return_counts=True)
+    top = colours[np.argsort(-counts, kind="stable")[:FRAME_COLOURS]]  # ties broken by colour: deterministic
+    rgb = np.stack([top >> 16, (top >> 8) & 255, top & 255], axis=1).astype(np.uint8).ravel().tolist()
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(rgb + rgb[:3] * (256 - len(top)))  # the unused entries repeat the most frequent colour
+    frames = []
+    for image in images:
+        out = io.BytesIO()
+        image.quantize(palette=palette, dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
+        frames.append(base64.b64encode(out.getvalue()).decode("ascii"))
+    return frames
 
 
 def explorable(
@@ -120,7 +150,7 @@ def explorable(
         raise ValueError(f"start must index values (0 to {len(values) - 1}), got {start!r}")
     if not 1.0 <= height <= 12.0:
         raise ValueError(f"height must be between 1 and 12 inches, got {height!r}")
-    settings, captions, frames, smallest = [], [], [], []
+    settings, captions, images, smallest = [], [], [], []
     for value in values:
         fig = Figure(figsize=(PHONE_WIDTH, height), layout="constrained")
         caption = draw(fig, value)
@@ -130,9 +160,10 @@ def explorable(
         if not isinstance(text, str) or not text.strip():
             raise TypeError(f"setting must return the value as the control shows it, got {text!r}")
         smallest.append(smallest_text_pt(fig) * CSS_PX_PER_INCH / 72)
-        frames.append(_frame_png(fig))
+        images.append(_frame_rgb(fig))
         settings.append(text)
         captions.append(caption)
+    frames = _frames_png(images)
     width = round(PHONE_WIDTH * CSS_PX_PER_INCH)
     text_px = round(min(smallest), 1)
     if phone_text_px(text_px, width) < 9.0:
