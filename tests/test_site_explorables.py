@@ -42,6 +42,7 @@ EXPLORABLES = stored_explorables()
 # The chapters whose idea an explorable shows (issue 26), and how many each has.
 EXPECTED = {
     "book/01_derivatives.html": 1,  # the secant and the error V as the step h shrinks
+    "book/05_jacobians_hessians.html": 1,  # the gradient and the Newton step from a start the reader picks
     "book/07_gradient_descent.html": 1,  # gradient descent's path and loss as the learning rate moves
 }
 
