@@ -45,6 +45,7 @@ EXPECTED = {
     "book/05_jacobians_hessians.html": 1,  # the gradient and the Newton step from a start the reader picks
     "book/07_gradient_descent.html": 1,  # gradient descent's path and loss as the learning rate moves
     "book/09_reverse_mode.html": 1,  # the backward pass, one node at a time
+    "book/11_stochastic_optimisers.html": 1,  # SGD's noise floor as the batch size moves
 }
 
 
