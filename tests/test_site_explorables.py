@@ -95,9 +95,9 @@ def test_each_control_moves_its_figure(site, browser, page, mode):
 @pytest.mark.parametrize("width", [1280, 375])
 @pytest.mark.parametrize("page", sorted(EXPLORABLES))
 def test_worst_case_page_weight(site, browser, page, width, capsys):
-    """Everything the page can load without the reader leaving it: the page, every image (made eager, as if the
-    reader scrolled to the end) and every frame of its explorables (as the page fetches them once the reader reaches
-    for a slider), compressed as on the wire. Before that, no frame is fetched."""
+    """Everything the page can load without the reader leaving it: the page, the fonts of all its math, every image
+    (made eager, as if the reader scrolled to the end) and every frame of its explorables (as the page fetches them
+    once the reader reaches for a slider), compressed as on the wire. Before that, no frame is fetched."""
     base, _ = site
     context = browser.new_context(viewport={"width": width, "height": 900})
     sent: dict[str, int] = {}  # bytes on the wire, by URL (a frame fetched twice comes from the cache)
@@ -110,9 +110,17 @@ def test_worst_case_page_weight(site, browser, page, width, capsys):
     tab.goto(base + page, wait_until="load")
     tab.wait_for_load_state("networkidle")
     first_view = sum(sent.values())
+    # every section laid out (the site lays them out as they come near the screen), so every font its math uses
+    # loads, and every image made eager: what a reader who scrolls to the end loads
     tab.evaluate(
-        """async () => { for (const img of document.querySelectorAll("img")) { img.loading = "eager";
-           try { await img.decode(); } catch (error) {} } }"""
+        """async () => {
+          for (const section of document.querySelectorAll("section")) section.style.contentVisibility = "visible";
+          for (const img of document.querySelectorAll("img")) {
+            img.loading = "eager";
+            try { await img.decode(); } catch (error) {}
+          }
+          await document.fonts.ready;
+        }"""
     )
     tab.wait_for_load_state("networkidle")
     changes = [
