@@ -25,9 +25,9 @@ EXPLORABLE_MAX_FRAMES = 16
 # The frames are flat colours and their anti-aliased edges: the 24 colours most frequent across all the frames of one
 # figure keep every flat colour exact (octree's 32 turned a grey legend frame pink), and a part of the figure that the
 # control does not change is then the same pixels in every frame, so the site sends each frame but the first as what
-# it changes (book/_ext/explorables.py). Chapter 7's learning-rate figure, 8 frames: 34 kB for the first and 38 kB for
-# the seven changes, where its 10 frames of 256 colours, each in its own palette, were 383 kB; chapter 1's 12 frames:
-# 27 kB and 36 kB, where they were 375 kB.
+# it changes (book/_ext/explorables.py). Chapter 1's 12 frames: 27 kB for the first and 36 kB for the eleven changes,
+# where they were 375 kB as frames of 256 colours each in its own palette (the same 12 frames in one palette of 24 as
+# PNGs: 323 kB); chapter 7's 6 frames: 34 kB and 25 kB.
 FRAME_COLOURS = 24
 
 
