@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
@@ -130,3 +131,51 @@ def test_an_edited_stylesheet_reaches_the_site_when_no_page_changed(tmp_path):
     assert copied == ["book/_static/site-fixes.css"]
     assert (tmp_path / "out" / "_static" / "site-fixes.css").read_text() == "p{margin:1em}"
     assert light_pages.refresh_static(tmp_path, ["book/_static"], tmp_path / "out") == []
+
+
+# --- tables, math fonts and Sphinx's options, in the page as written ----------------------------------------------------
+
+
+def test_table_cells_carry_their_column_header_for_the_phone_layout():
+    table = (
+        "<table><thead><tr><th><p>symbol</p></th><th>shape</th></tr></thead>"
+        "<tbody><tr><td><p>y</p></td><td></td></tr></tbody></table>"
+    )
+    labelled = light_pages.TABLE.sub(light_pages.label_table_cells, f"<p>before</p>{table}<p>after</p>")
+    soup = BeautifulSoup(labelled, "html.parser")
+    first, second = soup.select("tbody td")
+    label = first.select_one(".cell-label")
+    assert label.get_text() == "symbol" and label["aria-hidden"] == "true" and first.contents[0] is label
+    assert "empty-cell" in second["class"]  # blank: hidden in the card, labelled all the same
+    assert soup.table["role"] == "table" and first["role"] == "cell"
+    assert [th["role"] for th in soup.select("thead th")] == ["columnheader"] * 2
+    assert labelled.startswith("<p>before</p>") and labelled.endswith(
+        "<p>after</p>"
+    )  # only the table rewritten
+    assert light_pages.TABLE.sub(light_pages.label_table_cells, labelled) == labelled  # once
+    plain = "<table><tbody><tr><td>no header row</td></tr></tbody></table>"
+    assert light_pages.TABLE.sub(light_pages.label_table_cells, plain) == plain
+
+
+def test_the_first_screens_math_fonts_are_preloaded():
+    head = '<head><title>t</title><link rel="stylesheet" href="../_static/bundle.css" /></head>'
+    math = '<span class="katex"><span class="mord mathnormal">w</span></span>'
+    body = f'<body><article class="bd-article"><p>{math}</p></article></body>'
+    links = light_pages.preload_math_fonts(head, body)
+    fonts = re.findall(r'href="\.\./_static/katex/fonts/([^"]+)"', links)
+    assert fonts == ["KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2"]
+    assert light_pages.preload_math_fonts(links, body) == links  # once
+    assert light_pages.preload_math_fonts(head, "<body><article><p>no math</p></article></body>") == head
+    far = f'<body><article class="bd-article"><p>{"x" * light_pages.FIRST_SCREEN_CHARS}</p><p>{math}</p></article>'
+    assert light_pages.preload_math_fonts(head, far) == head  # math below the first screens waits its turn
+
+
+def test_sphinx_options_are_written_into_the_page(tmp_path):
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "_static" / "documentation_options.js").write_text("const DOCUMENTATION_OPTIONS = {};\n")
+    (tmp_path / "book").mkdir()
+    page = tmp_path / "book" / "page.html"
+    html = '<html><head><script src="../_static/documentation_options.js?v=1"></script></head><body></body></html>'
+    lighter = light_pages.lighten_page(html, page)
+    assert '<script id="documentation_options">const DOCUMENTATION_OPTIONS = {};</script>' in lighter
+    assert "documentation_options.js" not in lighter

@@ -70,8 +70,15 @@ def section_height(section: Tag, width: str) -> float:
     model = MODELS[width]
     chars = blocks = 0
     for element in section.select(PROSE):
-        if _shown(element) and element.find_parent("pre") is None:
-            chars += len(element.get_text(" ", strip=True))
+        if (
+            _shown(element)
+            and element.find_parent("pre") is None
+            and element.find_parent(class_="cell-label") is None
+        ):
+            labels = sum(len(label.get_text(" ", strip=True)) + 1 for label in element.select(".cell-label"))
+            chars += max(
+                0, len(element.get_text(" ", strip=True)) - labels
+            )  # a cell's copy of its header: below
             blocks += 1
     dropdowns = sum(1 for d in section.select("details") if _shown(d) and not d.has_attr("open"))
     code_lines = sum(

@@ -105,30 +105,3 @@ document.addEventListener("DOMContentLoaded", () => {
     }, 1000);
   });
 });
-
-// Tables on a phone (site-fixes.css stacks a table with a header row into one card per row): each cell gets a copy
-// of its column's header, shown above the value only in that layout, with the header's math rendered as it is in
-// the header (its text alone would read "www" for $w$: KaTeX writes it as HTML and MathML). The copy is hidden
-// from screen readers, which read the table's own header; the table keeps explicit roles, which display: block
-// would drop in some browsers' accessibility trees.
-document.addEventListener("DOMContentLoaded", () => {
-  for (const table of document.querySelectorAll(".bd-article table")) {
-    const heads = [...table.querySelectorAll("thead th")];
-    table.setAttribute("role", "table");
-    for (const th of heads) th.setAttribute("role", "columnheader");
-    for (const row of table.querySelectorAll("tr")) {
-      row.setAttribute("role", "row");
-      [...row.children].forEach((cell, i) => {
-        if (cell.tagName !== "TD") return;
-        cell.setAttribute("role", "cell");
-        if (!cell.textContent.trim()) cell.classList.add("empty-cell");
-        if (!heads[i] || !heads[i].textContent.trim()) return;
-        const label = document.createElement("span");
-        label.className = "cell-label";
-        label.setAttribute("aria-hidden", "true");
-        label.append(...[...heads[i].childNodes].map((node) => node.cloneNode(true)));
-        cell.prepend(label);
-      });
-    }
-  }
-});
