@@ -1,6 +1,7 @@
 """book/_ext/light_pages.py's stylesheet bundles: one file per page's list of stylesheets, made again when one of
-them changes, also where an incremental build leaves the page itself as the earlier build wrote it; the theme script's
-tab-stop function swapped for one that does not lay out the whole page at load."""
+them changes, also where an incremental build leaves the page itself as the earlier build wrote it, without the rules
+no page or script can match; the theme script's tab-stop function swapped for one that does not lay out the whole
+page at load."""
 
 from __future__ import annotations
 
@@ -41,6 +42,51 @@ def test_a_changed_stylesheet_reaches_a_page_an_incremental_build_did_not_rewrit
     light_pages.bundle_stylesheets(tmp_path, [page])  # the next, incremental, build
     assert "p{margin:1em}" in linked_css(page, static), "the page still links the earlier bundle"
     assert "p{margin:0}" not in linked_css(page, static)
+
+
+# --- the rules no page can match, dropped -----------------------------------------------------------------------------
+
+
+def test_a_rule_goes_only_when_a_class_or_id_it_names_is_nowhere_in_the_site():
+    import unused_css
+
+    used = unused_css.words_in([]) | {"bd-header", "show", "search-button"}
+    css = (
+        ".bd-header .show,.modal-dialog{color:red}"  # one selector of two can match: the other goes
+        ".btn-group>.btn{margin:0}"  # no page or script says btn-group
+        "#search-button:hover,p:not(.was-validated){outline:none}"  # a class inside :not() removes nothing
+        "@media (min-width:960px){.navbar-expand-lg{display:flex}}"  # emptied, so the @media goes too
+        "@media (max-width:540px){.show{display:block}}"
+        "@font-face{font-family:x;src:url(x.woff2)}"  # kept whole
+        "/* a comment */p{margin:0}"
+    )
+    kept = unused_css.drop_unused_rules(css, used)
+    assert ".bd-header .show{color:red}" in kept and "modal-dialog" not in kept
+    assert "btn-group" not in kept and "navbar-expand-lg" not in kept and "min-width:960px" not in kept
+    assert "#search-button:hover,p:not(.was-validated){outline:none}" in kept
+    assert "@media (max-width:540px){.show{display:block}}" in kept
+    assert "@font-face{font-family:x;src:url(x.woff2)}" in kept and "p{margin:0}" in kept
+    assert "comment" not in kept
+
+
+def test_the_bundle_keeps_what_a_page_or_a_script_names(tmp_path):
+    static = tmp_path / "_static"
+    static.mkdir()
+    (static / "theme.css").write_text(".dark-mode{color:white}.unused-widget{color:red}.in-page{margin:0}")
+    (static / "site.css").write_text(".menu-open{display:block}")
+    (static / "site.js").write_text("document.body.classList.add('dark-mode', 'menu-open')")
+    page = tmp_path / "page.html"
+    page.write_text(page_with("theme.css", "site.css").replace("text", '<p class="in-page">text</p>'))
+
+    light_pages.bundle_stylesheets(tmp_path, [page])
+    css = linked_css(page, static)
+    assert (
+        ".dark-mode{color:white}" in css
+        and ".in-page{margin:0}" in css
+        and ".menu-open{display:block}" in css
+    )
+    assert "unused-widget" not in css
+    assert light_pages.BUNDLED.findall(css) == ["theme.css", "site.css"]
 
 
 # --- the theme's tab stops, laid out lazily ---------------------------------------------------------------------------
@@ -96,11 +142,12 @@ def test_sections_carry_a_height_that_grows_with_what_they_hold():
 
     paragraph = "<p>" + "word " * 200 + "</p>"
     figure = '<img src="a.png" width="672" height="432">'
-    html = section_sizes.size_sections(article(paragraph, paragraph * 3, paragraph + figure))
+    html = section_sizes.size_sections(article(paragraph, paragraph * 3, paragraph + figure), min_elements=0)
     heights = {
         sid: (int(phone), int(desktop))
         for sid, phone, desktop in re.findall(
-            r'<section id="(s\d)" style="--phone-height: (\d+)px; --desktop-height: (\d+)px">', html
+            r'<section id="(s\d)" class="lazy-section" style="--phone-height: (\d+)px; --desktop-height: (\d+)px">',
+            html,
         )
     }
     assert set(heights) == {"s0", "s1", "s2"}  # the top-level sections only, not the page's own
@@ -117,9 +164,20 @@ def test_a_hidden_solution_adds_only_its_summary():
 
     solution = "<details><summary>Solution</summary>" + "<p>" + "word " * 500 + "</p></details>"
     longer = "<details><summary>Solution</summary>" + "<p>" + "word " * 5000 + "</p></details>"
-    html = section_sizes.size_sections(article(solution, longer))
+    html = section_sizes.size_sections(article(solution, longer), min_elements=0)
     phones = re.findall(r"--phone-height: (\d+)px", html)
     assert phones[0] == phones[1]
+
+
+def test_a_small_section_is_laid_out_at_load_and_not_estimated():
+    """Under LAZY_ELEMENTS elements a section gets neither the class that makes it lazy nor an estimate."""
+    import section_sizes
+
+    small = "<p>a short section</p>"
+    large = "<ul>" + "<li>item</li>" * section_sizes.LAZY_ELEMENTS + "</ul>"
+    html = section_sizes.size_sections(article(small, large))
+    assert '<section id="s0">' in html
+    assert re.search(r'<section id="s1" class="lazy-section" style="--phone-height: \d+px', html)
 
 
 def test_an_edited_stylesheet_reaches_the_site_when_no_page_changed(tmp_path):

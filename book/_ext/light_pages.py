@@ -22,8 +22,9 @@ After the build, each written page is edited in place:
 - each section of the article carries its estimated height on a phone and on the desktop (``section_sizes.py``),
   which the browser assumes for a section it has not laid out yet;
 
-- the dozen stylesheets of a page become one file, without the rules of Font Awesome icons no page uses, and
-  with Font Awesome's fonts cut down to the icons left.
+- the dozen stylesheets of a page become one file, without the rules no page or script can match
+  (``unused_css.py``: 500 kB of CSS, 77 kB compressed, becomes 31 kB compressed), and with Font Awesome's fonts cut
+  down to the icons left.
 
 A page that renders math with a KaTeX error (red source text instead of math) fails the build.
 """
@@ -40,6 +41,7 @@ from typing import Any
 
 from section_sizes import size_sections
 from sphinx.util import logging
+from unused_css import drop_unused_rules, words_in
 
 logger = logging.getLogger(__name__)
 
@@ -248,9 +250,6 @@ STYLESHEET = re.compile(
 )
 CSS_IMPORT = re.compile(r'@import\s+(?:url\()?"([^"]+)"\)?\s*;')
 CSS_URL = re.compile(r"url\((['\"]?)(?!data:|https?:|#)([^'\")]+)\1\)")
-# One Font Awesome rule, e.g. .fa-bars:before,.fa-navicon:before{content:"\f0c9"}
-ICON_RULE = re.compile(r'((?:\.fa-[a-z0-9-]+:(?:before|after),?)+)\{content:"[^"]*"\}')
-ICON_NAME = re.compile(r"\bfa-[a-z0-9-]+")
 BUNDLED = re.compile(r"^/\* bundled: (\S+) \*/$", re.M)  # the stylesheets a bundle was made of, one per line
 
 
@@ -300,15 +299,10 @@ def subset_icon_fonts(static: Path, css: str) -> str:
 
 def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
     """Replace each page's dozen stylesheets (a round trip each before the first paint) by one file, the same for
-    every page with the same list, without the Font Awesome rules of icons no page or script uses."""
+    every page with the same list, without the rules no page or script can match (``unused_css.py``: among them
+    the Font Awesome icons no page uses)."""
     static = (outdir / "_static").resolve()
-    used = set()
-    for path in [*pages, *(js for js in static.rglob("*.js") if "fontawesome" not in js.name)]:
-        used.update(ICON_NAME.findall(path.read_text(encoding="utf-8", errors="replace")))
-
-    def keep_used_icons(match: re.Match) -> str:
-        names = re.findall(r"\.(fa-[a-z0-9-]+):", match.group(1))
-        return match.group(0) if used.intersection(names) else ""
+    used = words_in([*pages, *(js for js in static.rglob("*.js") if "fontawesome" not in js.name)])
 
     bundles: dict[tuple[str, ...], str] = {}
     for page in pages:
@@ -327,8 +321,10 @@ def bundle_stylesheets(outdir: Path, pages: list[Path]) -> None:
         if len(names) < 2:
             continue
         if names not in bundles:
-            css = "\n".join(f"/* bundled: {name} */\n{_css_text(static, name)}" for name in names)
-            css = subset_icon_fonts(static, ICON_RULE.sub(keep_used_icons, css))
+            css = "\n".join(
+                f"/* bundled: {name} */\n{drop_unused_rules(_css_text(static, name), used)}" for name in names
+            )
+            css = subset_icon_fonts(static, css)
             bundles[names] = f"bundle-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
             (static / bundles[names]).write_text(css, encoding="utf-8")
         prefix = links[0].split("_static/", 1)[0]
