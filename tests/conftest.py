@@ -221,24 +221,37 @@ def config() -> dict:
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> tuple[Path, str]:
-    """Build the book once, from scratch, with warnings as errors; return (html folder, build log)."""
-    out = tmp_path_factory.mktemp("book")
-    cmd = [
-        str(Path(sys.executable).with_name("jupyter-book")),
-        "build",
-        str(ROOT),
-        "--path-output",
-        str(out),
-        "--all",
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    log = proc.stdout + proc.stderr
+    """Build the book once, from scratch, with warnings as errors; return (html folder, build log). Under
+    pytest-xdist the workers share one build (the first to ask builds it, the others wait for it): no test writes
+    into it, and each build is half a minute of a core."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's folder, above each worker's own
+    out = shared / "strict-book"
+    with FileLock(str(shared / "strict-book.lock")):
+        if not (out / "build.log").exists():
+            out.mkdir(exist_ok=True)
+            cmd = [
+                str(Path(sys.executable).with_name("jupyter-book")),
+                "build",
+                str(ROOT),
+                "--path-output",
+                str(out),
+                "--all",
+                "-W",
+                "-n",
+                "--keep-going",
+            ]
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            (out / "build.log").write_text(
+                f"exit {proc.returncode}\n{proc.stdout}{proc.stderr}", encoding="utf-8"
+            )
+    status, _, log = (out / "build.log").read_text(encoding="utf-8").partition("\n")
     html = out / "_build" / "html"
-    if proc.returncode != 0 or not (html / "index.html").exists():
-        pytest.fail(f"the strict book build failed (exit {proc.returncode}):\n{log[-6000:]}")
+    if status != "exit 0" or not (html / "index.html").exists():
+        pytest.fail(f"the strict book build failed ({status}):\n{log[-6000:]}")
     return html, log
 
 
