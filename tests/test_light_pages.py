@@ -215,6 +215,21 @@ def test_table_cells_carry_their_column_header_for_the_phone_layout():
     assert light_pages.TABLE.sub(light_pages.label_table_cells, plain) == plain
 
 
+def test_the_colour_theme_is_resolved_before_the_first_paint():
+    """The installed theme writes THEME_AUTO in its <head> script; the page gets THEME_RESOLVED instead, which leaves
+    a stored choice alone and turns "auto" into the reader's light or dark."""
+    import pydata_sphinx_theme
+
+    layout = Path(pydata_sphinx_theme.__file__).parent / "theme/pydata_sphinx_theme/layout.html"
+    assert (
+        'document.documentElement.dataset.theme = localStorage.getItem("theme") || "{{ default_mode }}";'
+        in (layout.read_text(encoding="utf-8"))
+    )
+    head = f"<head><title>t</title><script>{light_pages.THEME_AUTO}</script></head>"
+    html = light_pages.lighten_page(head + "<body><article>text</article></body>", Path("page.html"))
+    assert light_pages.THEME_AUTO not in html and light_pages.THEME_RESOLVED in html
+
+
 def test_the_first_screens_math_fonts_are_preloaded():
     head = '<head><title>t</title><link rel="stylesheet" href="../_static/bundle.css" /></head>'
     math = '<span class="katex"><span class="mord mathnormal">w</span></span>'
