@@ -50,7 +50,7 @@ $(FRAMEWORKS): $(STAMP) requirements-frameworks.txt
 	$(BIN)/python -m pip install --quiet -r requirements-frameworks.txt
 	touch $(FRAMEWORKS)
 
-# Node.js: KaTeX renders the math at build time (make book, with the katex.min.js sphinxcontrib-katex ships: no npm
+# Node.js: Temml renders the math at build time (make book, with the temml.cjs vendored in book/_ext/temml: no npm
 # package), Lighthouse audits the site (make test; pinned in book/_tools/package-lock.json, installed into
 # book/_tools/node_modules, whose packages' .md files _config.yml's exclude_patterns keeps out of the build).
 NEED_NODE = @command -v node >/dev/null || { echo "Node.js is needed (math is rendered at build time): apt-get install nodejs npm"; exit 1; }

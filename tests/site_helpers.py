@@ -122,7 +122,7 @@ def slug(page: str) -> str:
 
 # --- checks on what a page shows --------------------------------------------------------------------------------
 
-# TeX that KaTeX should have turned into math: $...$, \(...\), \[...\] or a bare command like \frac{.
+# TeX the build should have turned into math: $...$, \(...\), \[...\] or a bare command like \frac{.
 RAW_TEX = re.compile(
     r"(?<![\\$])\$(?!\s)[^$\n]{1,200}(?<!\s)\$(?!\d)"
     r"|\\[([]"
@@ -250,7 +250,7 @@ async () => {
   // --- math, and TeX left over in the prose ---
   const mathNodes = [...document.querySelectorAll("span.math, div.math")];
   const prose = article.cloneNode(true);
-  for (const node of prose.querySelectorAll("pre, code, script, style, .katex, .cell_output, .cell_input")) {
+  for (const node of prose.querySelectorAll("pre, code, script, style, math, .cell_output, .cell_input")) {
     node.remove();
   }
 
@@ -258,13 +258,13 @@ async () => {
   return {
     title: document.title,
     mathNodes: mathNodes.length,
-    mathContainers: mathNodes.filter((n) => n.querySelector(".katex")).length,
-    untypesetMath: mathNodes.filter((n) => !n.querySelector(".katex")).map((n) => n.textContent.slice(0, 80)),
-    mathErrors: [...document.querySelectorAll(".katex-error")].map((e) => e.title || e.textContent),
+    mathContainers: mathNodes.filter((n) => n.querySelector("math")).length,
+    untypesetMath: mathNodes.filter((n) => !n.querySelector("math")).map((n) => n.textContent.slice(0, 80)),
+    mathErrors: [...document.querySelectorAll("merror, .temml-error")].map((e) => e.title || e.textContent),
     // A display equation is centred in the column: its box spans the row (the theme's flex row put it at the right).
     offCentreEquations: [...document.querySelectorAll("div.math")]
-      .filter((d) => d.querySelector(".katex-display") && d.getBoundingClientRect().width > 0)
-      .filter((d) => d.querySelector(".katex-display").getBoundingClientRect().width < 0.8 * d.getBoundingClientRect().width)
+      .filter((d) => d.querySelector("math") && d.getBoundingClientRect().width > 0)
+      .filter((d) => d.querySelector("math").getBoundingClientRect().width < 0.8 * d.getBoundingClientRect().width)
       .map((d) => d.textContent.slice(0, 60)),
     proseText: prose.textContent,
     images: images.map((img, i) => ({

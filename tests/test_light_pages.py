@@ -232,11 +232,15 @@ def test_the_colour_theme_is_resolved_before_the_first_paint():
 
 def test_the_first_screens_math_fonts_are_preloaded():
     head = '<head><title>t</title><link rel="stylesheet" href="../_static/bundle.css" /></head>'
-    math = '<span class="katex"><span class="mord mathnormal">w</span></span>'
+    math = '<span class="math"><math><msup><mi>f</mi><mo class="tml-prime">′</mo></msup></math></span>'
     body = f'<body><article class="bd-article"><p>{math}</p></article></body>'
     links = light_pages.preload_math_fonts(head, body)
-    fonts = re.findall(r'href="\.\./_static/katex/fonts/([^"]+)"', links)
-    assert fonts == ["KaTeX_Main-Regular.woff2", "KaTeX_Math-Italic.woff2"]
+    fonts = re.findall(r'type="(font/\w+)" crossorigin href="\.\./_static/([^"]+)"', links)
+    assert fonts == [("font/woff", "temml/lm-math-subset.woff"), ("font/woff2", "temml/Temml.woff2")]
+    plain = body.replace('<mo class="tml-prime">′</mo>', "<mi>x</mi>")
+    assert re.findall(r'as="font"[^>]*_static/([^"]+)"', light_pages.preload_math_fonts(head, plain)) == [
+        "temml/lm-math-subset.woff"
+    ]
     assert light_pages.preload_math_fonts(links, body) == links  # once
     assert light_pages.preload_math_fonts(head, "<body><article><p>no math</p></article></body>") == head
     far = f'<body><article class="bd-article"><p>{"x" * light_pages.FIRST_SCREEN_CHARS}</p><p>{math}</p></article>'
@@ -252,3 +256,20 @@ def test_sphinx_options_are_written_into_the_page(tmp_path):
     lighter = light_pages.lighten_page(html, page)
     assert '<script id="documentation_options">const DOCUMENTATION_OPTIONS = {};</script>' in lighter
     assert "documentation_options.js" not in lighter
+
+
+def test_only_the_search_page_loads_the_search_index():
+    scripts = (
+        '<script defer src="../_static/searchtools.js"></script>\n'
+        '<script defer src="../_static/language_data.js"></script>\n'
+        '<script defer src="../searchindex.js"></script>\n'
+    )
+    off = "<script>DOCUMENTATION_OPTIONS.search_as_you_type = false;</script>"
+    page = f"<html><head><title>t</title>{scripts}{off}</head><body><article>text</article></body></html>"
+    chapter = light_pages.lighten_page(page, Path("book/01.html"))
+    assert "searchindex" not in chapter and "searchtools" not in chapter and "language_data" not in chapter
+    assert "search_as_you_type = false" in chapter
+    # the search page uses them, and so would every page with the theme's search-as-you-type box
+    assert scripts.strip() in light_pages.lighten_page(page, Path("search.html"))
+    typing = page.replace("= false", "= true")
+    assert "searchindex.js" in light_pages.lighten_page(typing, Path("book/01.html"))

@@ -73,7 +73,7 @@ def chapters(html_dir: Path) -> list[str]:
         h1 = BeautifulSoup((html_dir / page).read_text(encoding="utf-8"), "html.parser").select_one(
             "article h1"
         )
-        for junk in h1.select(".headerlink, .katex-mathml"):
+        for junk in h1.select(".headerlink, annotation"):
             junk.decompose()
         titles.append(words(h1.get_text(" ")))
     return titles

@@ -22,10 +22,10 @@ PHONE_FIT_SHARE = 0.90
 # the page's background by more than this, out of 255, in some channel: the fade leaves at most a trace.
 EDGE_INK = 64
 
-# Measures every display equation of the page. The box KaTeX scrolls (.katex-html) is the equation's window; the
-# equation's own width is the union of its parts (KaTeX lays a display out as a row of inline blocks), whatever the
-# window shows of them. Sections are laid out as if scrolled to (content-visibility would skip the far ones), and
-# hidden solutions are opened.
+# Measures every display equation of the page. The box around the display's <math> (.math-scroll) is the equation's
+# window (it scrolls when the equation is wider, book/_static/math.css); the equation's own width is the union of
+# its parts, whatever the window shows of them. Sections are laid out as if scrolled to (content-visibility would
+# skip the far ones), and hidden solutions are opened.
 EQUATIONS_JS = r"""
 async () => {
   await document.fonts.ready;
@@ -37,10 +37,11 @@ async () => {
   document.querySelectorAll("details").forEach((d) => (d.open = true));
   const px = (value) => parseFloat(value) || 0;
   return [...document.querySelectorAll("article.bd-article div.math")].map((div, index) => {
-    const window_ = div.querySelector(".katex-display > .katex > .katex-html");
+    const window_ = div.querySelector(":scope > .math-scroll");
     const tex = (div.querySelector("annotation")?.textContent || div.textContent).trim().replace(/\s+/g, " ");
     if (!window_) return { index, tex, rendered: false };
-    const parts = [...window_.children].map((c) => c.getBoundingClientRect()).filter((r) => r.width > 0);
+    const math = window_.querySelector("math");
+    const parts = [...(math ? math.children : [])].map((c) => c.getBoundingClientRect()).filter((r) => r.width > 0);
     const width = Math.max(...parts.map((r) => r.right)) - Math.min(...parts.map((r) => r.left));
     const css = getComputedStyle(window_);
     const room = window_.clientWidth - px(css.paddingLeft) - px(css.paddingRight);
@@ -91,7 +92,7 @@ def edge_ink(page, index: int) -> dict[str, int]:
     it continues past: the right edge when scrolled to the start, the left edge when scrolled to the end."""
     from PIL import Image
 
-    window_ = page.locator("article.bd-article div.math").nth(index).locator(".katex-html")
+    window_ = page.locator("article.bd-article div.math").nth(index).locator(".math-scroll")
     window_.scroll_into_view_if_needed()
     background = page.evaluate(
         """() => { for (let e = document.querySelector('article.bd-article'); e; e = e.parentElement) {
@@ -185,7 +186,7 @@ def test_width_report(equations, capsys):
 # --- math in search results -------------------------------------------------------------------------------------
 
 # A word of chapter 1's prose, once on its page, and the inline equation right after it: the result's quote
-# must show the equation once, as plain text, not KaTeX's three copies (HTML, MathML and the TeX source) or TeX.
+# must show the equation once, as plain text, not its TeX source.
 SEARCH_WORD, SEARCH_PAGE, SEARCH_MATH = "troublesome", "book/01_derivatives.html", "h²/2 f′′(x)"
 
 
@@ -205,7 +206,7 @@ def search_quote(site: Site, word: str, page_path: str) -> str:
 def test_search_quotes_math_once_as_plain_text(served_site, browser):
     base_url, html_dir = served_site
     prose = (html_dir / SEARCH_PAGE).read_text(encoding="utf-8")
-    assert prose.count(SEARCH_WORD) == 1 and "katex" in prose.split(SEARCH_WORD, 1)[1][:400], (
+    assert prose.count(SEARCH_WORD) == 1 and "<math" in prose.split(SEARCH_WORD, 1)[1][:400], (
         f"{SEARCH_PAGE} no longer has {SEARCH_WORD!r} right before an equation: choose another word"
     )
     text = search_quote(Site(browser, base_url, html_dir), SEARCH_WORD, SEARCH_PAGE)
@@ -213,4 +214,49 @@ def test_search_quotes_math_once_as_plain_text(served_site, browser):
     shown = f"{SEARCH_WORD} {SEARCH_MATH}, are"  # the equation once, then the prose goes on
     assert shown in text, f"the equation after {SEARCH_WORD!r} is not quoted once as {SEARCH_MATH!r}: {text}"
     leftover = raw_tex(text) + re.findall(r"\\[A-Za-z]+|\^\{|_\{|f''", text)
-    assert not leftover, f"the search quote shows TeX or KaTeX's copies: {leftover} in {text}"
+    assert not leftover, f"the search quote shows TeX or the math twice: {leftover} in {text}"
+
+
+# --- the math font ---------------------------------------------------------------------------------------------
+
+
+def test_the_math_font_has_every_character_the_math_shows(built_book):
+    """The site's math font is Latin Modern Math cut down after each build (book/_ext/temml_math.py). Every character
+    a page's math shows, with the italic letters the browser substitutes for one-letter identifiers, is in it: a
+    missing one would be drawn in another font, at another size. A formula's text is read here independently of
+    the subsetter's own scan (a tree, not its regular expressions)."""
+    import sys
+    from pathlib import Path
+
+    from bs4 import BeautifulSoup
+    from fontTools.ttLib import TTFont
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "book" / "_ext"))
+    from temml_math import FONT_FILE, italic_form
+
+    html, _ = built_book
+    font = TTFont(html / "_static" / FONT_FILE)
+    cmap = font.getBestCmap()
+    assert "MATH" in font, "the math font lost its MATH table"
+    missing: dict[str, set[str]] = {}
+    shown = 0
+    for page in sorted(html.rglob("*.html")):
+        if "_static" in page.parts:
+            continue
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for math in soup.find_all("math"):
+            for note in math.find_all("annotation"):
+                note.decompose()
+            chars = set(math.get_text())
+            for mi in math.find_all("mi"):
+                text = mi.get_text()
+                if len(text) == 1 and not mi.has_attr("mathvariant") and (italic := italic_form(text)):
+                    chars.add(chr(italic))
+            shown += len(chars)
+            lost = {
+                c for c in chars if ord(c) not in cmap and not c.isspace() and c not in "\u2061\u2062\u2063"
+            }
+            if lost:
+                missing.setdefault(str(page.relative_to(html)), set()).update(lost)
+    assert shown, "no math found in the built site"
+    assert not missing, f"characters the math shows but its font lacks: {missing}"

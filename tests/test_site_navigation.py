@@ -185,6 +185,27 @@ def test_search_text_starts_after_the_magnifier(browser, served_site, width):
         context.close()
 
 
+def test_a_chapter_searches_through_the_search_page(browser, served_site):
+    """A chapter loads no search index (book/_ext/light_pages.py leaves it to the search page): Ctrl+K, a word and
+    Enter take the reader to the search page, which lists the chapter."""
+    base_url, html_dir = served_site
+    assert "searchindex.js" not in (html_dir / CHAPTER).read_text(encoding="utf-8")
+    context, page, _, errors = open_chapter(browser, base_url, 1280)
+    try:
+        page.keyboard.press("Control+k")
+        query = page.locator('#pst-search-dialog input[name="q"]')
+        query.wait_for(state="visible", timeout=5_000)
+        query.fill("secant")
+        query.press("Enter")
+        page.wait_for_url("**/search.html?q=secant*", timeout=10_000)
+        page.locator(f'#search-results ul.search a[href*="{CHAPTER.rsplit("/", 1)[1]}"]').first.wait_for(
+            timeout=15_000
+        )
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test_a_wrapped_code_line_hangs_indented(browser, served_site):
     """At 1280 px long code lines wrap; the rest of the first wrapped line found starts at least 4 columns right of
     where the line began, so it does not read as a new statement."""

@@ -5,10 +5,11 @@ After the build, each written page is edited in place:
 - the theme's ``fontawesome.js`` (1.45 MB) goes: pydata-sphinx-theme's CSS already carries Font Awesome's classes
   and web fonts, which draw the dozen icons the pages use;
 - Sphinx's small ``documentation_options.js``, which cannot wait, is written into the page instead of fetched;
-- the scripts in ``<head>`` are deferred (they still run in order, before DOMContentLoaded), the search index
-  among them, so they no longer block the first paint (the search page keeps its own order);
+- the scripts in ``<head>`` are deferred (they still run in order, before DOMContentLoaded), so they no longer block
+  the first paint (the search page keeps its own order), and the search index and Sphinx's search scripts are left
+  to the search page, the only one that uses them;
 - the colour theme ("auto") is resolved to light or dark before the first paint, not after it;
-- a page preloads the KaTeX fonts its first screens' math uses, so that math is not laid out twice;
+- a page preloads the math fonts its first screens' math uses, so that math is not laid out twice;
 - a table with a header row gets a copy of the header in each cell, for the phone's one-card-per-row layout;
 - long inline code gets break opportunities after its dots and underscores (``<wbr>``);
 - a figure a notebook stores with a phone variant (``labcode.plots.figure_png``) becomes a ``<picture>``: narrow
@@ -27,7 +28,6 @@ After the build, each written page is edited in place:
   (``unused_css.py``: 501 kB of CSS, 77 kB compressed, becomes 160 kB, 30 kB compressed), and with Font Awesome's fonts cut
   down to the icons left.
 
-A page that renders math with a KaTeX error (red source text instead of math) fails the build.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from font_subset import write_font_subset
 from section_sizes import size_sections
 from sphinx.util import logging
 from unused_css import drop_unused_rules, words_in
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 # The edits below are regular expressions on the HTML Sphinx wrote, not a BeautifulSoup tree written back: each edit
 # touches one kind of tag Sphinx writes in one fixed form, and writing a whole page back through BeautifulSoup
-# re-serialises everything else too (attribute quoting, void tags, entities in KaTeX's MathML, whitespace), so a page
+# re-serialises everything else too (attribute quoting, void tags, entities in the MathML, whitespace), so a page
 # would change where nothing was meant to. BeautifulSoup reads pages where reading is all that is needed
 # (section_sizes.py, the tests).
 
@@ -156,32 +157,28 @@ def inline_documentation_options(match: re.Match, page: Path) -> str:
     return f'<script id="documentation_options">{script.read_text(encoding="utf-8").strip()}</script>'
 
 
-# KaTeX's fonts, by a class its HTML uses them for. KaTeX's CSS asks for a font only once math that needs it is laid out,
-# so a font the first screen's math needs arrives after the first paint, the math is laid out again in it and the text
-# around it moves (Lighthouse measured layout shifts of 0.11 to 0.12 on chapters whose first lines hold math; on
-# chapter 10, the Size fonts of a large bracket arrived at 2.3 s). The fonts the first screen uses are preloaded.
+# The math fonts (book/_static/temml/temml.css), by what in the math uses them. CSS asks for a font only once text
+# that needs it is laid out, so a font the first screen's math needs would arrive after the first paint, and the
+# math would be laid out again in it and move the text around (Lighthouse measured layout shifts of 0.11 to 0.12 on
+# chapters whose first lines hold math, with KaTeX's fonts). The fonts the first screens use are preloaded.
 MATH_FONTS = {
-    "KaTeX_Main-Regular.woff2": ('class="katex"',),
-    "KaTeX_Math-Italic.woff2": ("mathnormal",),
-    "KaTeX_Size1-Regular.woff2": ("size1", "small-op"),
-    "KaTeX_Size2-Regular.woff2": ("size2", "large-op"),
-    "KaTeX_Main-Bold.woff2": ("mathbf",),
-    "KaTeX_AMS-Regular.woff2": ("amsrm",),
+    "temml/lm-math-subset.woff": ("<math",),
+    "temml/Temml.woff2": ("tml-prime", "mathscr"),
 }
 FIRST_SCREEN_CHARS = 30_000  # of the article's HTML: a phone's first two screens of math-heavy text, measured
 STATIC_PREFIX = re.compile(r'href="([^"]*)_static/')
 
 
 def preload_math_fonts(head: str, body: str) -> str:
-    """``head`` with a preload for each KaTeX font the article's first screens use (see MATH_FONTS)."""
+    """``head`` with a preload for each math font the article's first screens use (see MATH_FONTS)."""
     prefix = STATIC_PREFIX.search(head)
     start = body.find("<article")
     if prefix is None or start < 0 or 'as="font"' in head:
         return head
     first = body[start : start + FIRST_SCREEN_CHARS]
     links = "".join(
-        f'<link rel="preload" as="font" type="font/woff2" crossorigin '
-        f'href="{prefix.group(1)}_static/katex/fonts/{font}">'
+        f'<link rel="preload" as="font" type="font/{font.rsplit(".", 1)[1]}" crossorigin '
+        f'href="{prefix.group(1)}_static/{font}">'
         for font, markers in MATH_FONTS.items()
         if any(marker in first for marker in markers)
     )
@@ -194,7 +191,7 @@ TABLE = re.compile(r"<table\b.*?</table>", re.S)
 def label_table_cells(match: re.Match) -> str:
     """A table with a header row, ready to become one card per row on a phone (site-fixes.css): each cell starts with
     a copy of its column's header (``.cell-label``, shown only in that layout, hidden from screen readers, which read
-    the header itself; the header's math copied as KaTeX rendered it, whose text alone would read "www" for $w$),
+    the header itself; the header's math copied as it is rendered),
     a blank cell is marked ``empty-cell``, and the table keeps explicit roles, which ``display: block`` drops in
     some browsers' accessibility trees. Done here, not by a script, so the page does not move when it runs (it gave
     the cheat sheet a layout shift of 0.18 on a phone). Only the table is parsed and written back."""
@@ -241,8 +238,18 @@ def break_points(match: re.Match) -> str:
     return match.group(1) + re.sub(r"([._/])(?=\w)", r"\1<wbr>", match.group(2)) + match.group(3)
 
 
+# pydata-sphinx-theme loads Sphinx's search scripts and the whole search index (143 kB, 39 kB compressed) on every
+# page, for its search-as-you-type box; with that option off (the theme's default, and this book's), the search box
+# sends the reader to search.html, which loads them itself, and no other page uses them.
+SEARCH_SCRIPTS = re.compile(
+    r'\s*<script (?:defer )?src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>'
+)
+
+
 def lighten_page(html: str, page: Path, phones: dict[str, dict[str, Any]] | None = None) -> str:
     html = FONTAWESOME.sub("", html)
+    if page.name != "search.html" and "DOCUMENTATION_OPTIONS.search_as_you_type = false" in html:
+        html = SEARCH_SCRIPTS.sub("", html)
     if phones and "<picture>" not in html:  # once: a rebuild leaves unchanged pages as they were
         html = FIGURE_IMG.sub(lambda m: phone_picture(m, page, phones), html)
     if page.name != "search.html" and "</head>" in html:  # the search page runs its scripts itself, in order
@@ -289,21 +296,12 @@ ICON_FONT = re.compile(
 def subset_icon_fonts(static: Path, css: str) -> str:
     """``css`` with Font Awesome's fonts (150 kB each) replaced by subsets holding only the icons it still names,
     written next to it as WOFF (a few kB; fontTools writes WOFF2 only with brotli, which the book does not need)."""
-    from fontTools import subset
-
     codepoints = {ord(c) for c in css if 0xE000 <= ord(c) <= 0xF8FF}
     codepoints |= {int(code, 16) for code in re.findall(r"\\([ef][0-9a-f]{3})(?![0-9a-f])", css)}
 
     def replace(match: re.Match) -> str:
-        options = subset.Options()
-        options.flavor = "woff"
-        options.layout_features = []
-        font = subset.load_font(str(static / f"{match.group(1)}.ttf"), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=codepoints)
-        subsetter.subset(font)
         name = f"{match.group(2)}-used.woff"
-        subset.save_font(font, str(static / name), options)
+        write_font_subset(static / f"{match.group(1)}.ttf", codepoints, static / name, layout_features=[])
         return f'src:url({name}) format("woff")'
 
     return ICON_FONT.sub(replace, css)
@@ -399,9 +397,6 @@ def _lighten_site(app: Any, exception: Exception | None) -> None:
     phones = stored_figures(app, "phone")  # {"png": base64, "width", "height", ...}
     for page in pages:
         html = page.read_text(encoding="utf-8")
-        if 'class="katex-error"' in html:
-            errors = re.findall(r'class="katex-error"[^>]*title="([^"]*)"', html)
-            logger.warning("KaTeX could not render math in %s: %s", page.relative_to(outdir), errors[:3])
         lighter = lighten_page(html, page, phones)
         if lighter != html:
             page.write_text(lighter, encoding="utf-8")

@@ -1,7 +1,7 @@
 /* Search results quote each page's text around the words found (Sphinx's searchtools.js, Search.htmlToText). A
-   page's math is KaTeX's HTML for the eye plus MathML and its TeX source for screen readers, so the quote read
-   "w∗w^*w∗". Before Sphinx reads a page's text, each equation is replaced by one plain-text line of its MathML:
-   "h²/2 f′′(x)", "∂L/∂W = Xᵀ (P − Y)". Loaded on the search page only (book/_ext/math_search.py). */
+   page's math is MathML, whose bare text runs its parts together ("h22f′′(x)" for h²/2 f″(x)). Before Sphinx
+   reads a page's text, each equation is replaced by one plain-text line of its MathML: "h²/2 f′′(x)",
+   "∂L/∂W = Xᵀ (P − Y)". Loaded on the search page only (book/_ext/math_search.py). */
 (() => {
   const SUPERSCRIPT = { 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹", "+": "⁺", "−": "⁻", "-": "⁻", "⊤": "ᵀ", T: "ᵀ", n: "ⁿ", i: "ⁱ", "∗": "*", "*": "*", "′": "′", "′′": "′′", "′′′": "′′′" };
   const SUBSCRIPT = { 0: "₀", 1: "₁", 2: "₂", 3: "₃", 4: "₄", 5: "₅", 6: "₆", 7: "₇", 8: "₈", 9: "₉", "+": "₊", "−": "₋", "-": "₋" };
@@ -48,18 +48,17 @@
   };
 
   // The plain text of one rendered equation: its MathML, linearised, with runs of spaces squeezed.
-  const mathText = (katex) => {
-    const math = katex.querySelector("math");
+  const mathText = (math) => {
     return math ? linear(math).replace(/[\u2061-\u2064\u200b]/g, "").replace(/\s+/g, " ").replace(/\( /g, "(").replace(/ \)/g, ")").trim() : "";
   };
 
   const plainMath = (htmlString) => {
     const doc = new DOMParser().parseFromString(htmlString, "text/html");
-    const equations = doc.querySelectorAll(".katex");
+    const equations = doc.querySelectorAll("math");
     if (!equations.length) return htmlString;
-    for (const katex of equations) {
-      const display = katex.closest(".katex-display");
-      katex.replaceWith(doc.createTextNode(display ? ` ${mathText(katex)} ` : mathText(katex)));
+    for (const math of equations) {
+      const display = math.getAttribute("display") === "block";
+      math.replaceWith(doc.createTextNode(display ? ` ${mathText(math)} ` : mathText(math)));
     }
     return doc.documentElement.outerHTML;
   };

@@ -2,8 +2,8 @@
 
 Sphinx's search index (searchindex.js) holds each page's words from the doctree, where an equation is its TeX source,
 once. The quote under each result is cut from the page's HTML text (searchtools.js, ``Search.htmlToText``), where
-KaTeX writes every equation three times (HTML, MathML, TeX annotation): "w∗w^*w∗". math_search.js, added to the
-search page only, gives Sphinx each page's text with every equation as one plain-text line of its MathML.
+an equation is MathML, whose bare text runs its parts together ("h22f′′(x)" for h²/2 f″(x)). math_search.js, added
+to the search page only, gives Sphinx each page's text with every equation as one plain-text line of its MathML.
 """
 
 from __future__ import annotations

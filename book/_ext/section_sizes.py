@@ -95,7 +95,7 @@ def section_height(section: Tag, width: str) -> float:
         if _shown(pre)
         for line in pre.get_text().rstrip("\n").split("\n")
     )
-    displays = sum(1 for d in section.select(".katex-display") if _shown(d))
+    displays = sum(1 for d in section.select('math[display="block"]') if _shown(d))
     figures = sum(_figure_height(img, width) for img in section.select("img") if _shown(img))
     return (
         model["chars"] * chars

@@ -11,9 +11,9 @@ async () => {
   }
   await document.fonts.ready;
 
-  // Display math wider than its room is scaled down until it fits (KaTeX sizes everything in em). Its room is the
-  // row of div.math left of the equation number; its width is the extent of what KaTeX drew, measured with a Range
-  // (the site's boxes would clip it or scroll, so their own widths do not tell).
+  // Display math wider than its room is scaled down until it fits (MathML sizes everything in em). Its room is the
+  // row of div.math left of the equation number; its width is the extent of what the browser drew, measured with a
+  // Range (the site's box would clip it or scroll, so its own width does not tell).
   const room = (display) => {
     const box = (display.closest("div.math") || display.parentElement).getBoundingClientRect();
     const number = display.closest("div.math")?.querySelector(".eqno");
@@ -22,12 +22,12 @@ async () => {
   };
   const extent = (display) => {
     const range = document.createRange();
-    range.selectNodeContents(display.querySelector(".katex-html") || display);
+    range.selectNodeContents(display);
     return range.getBoundingClientRect();
   };
   let scaled = 0;
   const overflowing = [];
-  for (const display of document.querySelectorAll(".katex-display")) {
+  for (const display of document.querySelectorAll('math[display="block"]')) {
     const fits = () => {
       const [r, e] = [room(display), extent(display)];
       return e.left >= r.left - 0.5 && e.right <= r.right + 0.5;

@@ -115,9 +115,9 @@ class Entry:
 
 
 def heading_text(heading: Tag) -> str:
-    """A heading as plain text, each formula as its TeX source (KaTeX's HTML and MathML would both be read)."""
+    """A heading as plain text, each formula as its TeX source (its MathML's text runs the parts together: "h2")."""
     heading = copy.copy(heading)
-    for formula in heading.select(".katex"):
+    for formula in heading.select("math"):
         tex = formula.find("annotation")
         formula.replace_with(tex.get_text() if tex else formula.get_text())
     return " ".join(heading.get_text(" ", strip=True).split())
