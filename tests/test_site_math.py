@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import io
 import re
+import sys
+from pathlib import Path
 
 import pytest
 from site_helpers import Visit, raw_tex, slug, toc_pages
 from test_site import MODES, Site
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "book" / "_ext"))
+from temml_math import DRAWN_FOR, FONT_FILE, RULES, italic_form  # noqa: E402
 
 PAGES = toc_pages()
 # At 375 px at least this share of a page's display equations fits without a sideways swipe (issue 22).
@@ -222,17 +227,12 @@ def test_search_quotes_math_once_as_plain_text(served_site, browser):
 
 def test_the_math_font_has_every_character_the_math_shows(built_book):
     """The site's math font is Latin Modern Math cut down after each build (book/_ext/temml_math.py). Every character
-    a page's math shows, with the italic letters the browser substitutes for one-letter identifiers, is in it: a
-    missing one would be drawn in another font, at another size. A formula's text is read here independently of
-    the subsetter's own scan (a tree, not its regular expressions)."""
-    import sys
-    from pathlib import Path
-
+    a page's math shows, with the italic letters the browser substitutes for one-letter identifiers and the radical
+    sign it draws for a square root, is in it: a missing one would be drawn in another font, at another size, or
+    not at all (a root's sign was). A formula's text is read here independently of the subsetter's own scan (a
+    tree, not its regular expressions)."""
     from bs4 import BeautifulSoup
     from fontTools.ttLib import TTFont
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "book" / "_ext"))
-    from temml_math import FONT_FILE, italic_form
 
     html, _ = built_book
     font = TTFont(html / "_static" / FONT_FILE)
@@ -252,6 +252,7 @@ def test_the_math_font_has_every_character_the_math_shows(built_book):
                 text = mi.get_text()
                 if len(text) == 1 and not mi.has_attr("mathvariant") and (italic := italic_form(text)):
                     chars.add(chr(italic))
+            chars.update(glyph for element, glyph in DRAWN_FOR.items() if math.find(element))
             shown += len(chars)
             lost = {
                 c for c in chars if ord(c) not in cmap and not c.isspace() and c not in "\u2061\u2062\u2063"
@@ -260,3 +261,22 @@ def test_the_math_font_has_every_character_the_math_shows(built_book):
                 missing.setdefault(str(page.relative_to(html)), set()).update(lost)
     assert shown, "no math found in the built site"
     assert not missing, f"characters the math shows but its font lacks: {missing}"
+
+
+def test_the_math_fonts_rules_are_at_least_a_pixel(built_book):
+    """Chromium snaps fraction bars and a root's overbar to whole CSS pixels and drops one that rounds to none, so a
+    rule thinner than 1 px vanishes or not depending on where it falls (a root's bar over L did). Math is set at
+    1.21 em of 16 px, 1.1 em in a display on a phone (book/_static/math.css): at 17.6 px every rule of the served
+    font must be at least 1 px."""
+    from fontTools.ttLib import TTFont
+
+    html, _ = built_book
+    font = TTFont(html / "_static" / FONT_FILE)
+    constants = font["MATH"].table.MathConstants
+    em = font["head"].unitsPerEm
+    thin = {
+        name: getattr(constants, name).Value
+        for name in RULES
+        if getattr(constants, name).Value / em * 17.6 < 1
+    }
+    assert not thin, f"rules thinner than 1 px at 17.6 px: {thin} (font units of {em} to the em)"

@@ -9,8 +9,9 @@ drawing plus a hidden MathML copy for screen readers. The drawing was half of a 
 MathML needs a font with an OpenType MATH table (the sizes of stretched brackets, radicals, big operators, script
 shifts); computers differ in which they have, so the site serves one: Latin Modern Math (``temml/``, GUST Font
 License), cut down after every build to the characters the site's math uses (``math_code_points``), 50 kB instead of
-390 kB. A browser lays out a one-letter identifier such as ``<mi>x</mi>`` in its italic form (U+1D465), which is in
-no page's text, so those forms are added.
+390 kB. A browser lays out a one-letter identifier such as ``<mi>x</mi>`` in its italic form (U+1D465), and draws a
+square root's sign (U+221A) for ``<msqrt>``, neither of which is in any page's text, so those are added. Its rules
+(fraction bars, a root's bar) are made a little thicker, so that Chromium draws every one (``thicken_rules``).
 
 The server's start is also made patient: sphinxcontrib-katex 0.9.10 waits for its Unix socket file to exist and
 connects once; but Node creates the file a moment before it listens, so on a busy machine the connection was refused
@@ -51,6 +52,8 @@ ITALIC_EXCEPTIONS = {"h": 0x210E, "ı": 0x1D6A4, "ȷ": 0x1D6A5, "ϵ": 0x1D716, "
                      "ϕ": 0x1D719, "ϱ": 0x1D71A, "ϖ": 0x1D71B, "∇": 0x1D6FB, "∂": 0x1D715}
 # Always in the font, whatever the pages use: printable ASCII (text inside math, \text{...}) and a no-break space.
 ALWAYS = [*range(0x20, 0x7F), 0xA0]
+# Glyphs the browser draws for an element that has no text of its own: a root's radical sign.
+DRAWN_FOR = {"msqrt": "\u221a", "mroot": "\u221a"}
 
 
 def italic_form(char: str) -> int | None:
@@ -70,11 +73,29 @@ def math_code_points(pages: Iterable[str]) -> set[int]:
     for html in pages:
         for formula in (ANNOTATION.sub("", f) for f in MATH.findall(html)):
             points.update(ord(c) for c in unescape(TAG.sub("", formula)))
+            points.update(ord(glyph) for element, glyph in DRAWN_FOR.items() if f"<{element}" in formula)
             for identifier in AUTO_ITALIC.findall(formula):
                 text = unescape(identifier)
                 if len(text) == 1 and (italic := italic_form(text)) is not None:
                     points.add(italic)
     return points
+
+
+# Chromium snaps a fraction's bar and a root's overbar to whole CSS pixels, and drops one that rounds to no pixel at
+# all: Latin Modern's rules, 0.04 em, are 0.77 px at the size math is set (1.21 em), so a root's bar vanished or not
+# depending on where it fell (the radicals of chapter 7's step sizes had none, while Firefox drew them). 0.06 em is
+# 1.16 px there, 1.06 px on a phone; KaTeX draws its rules at least 1.06 px for the same reason.
+RULE_THICKNESS = 60  # font units (1000 to the em)
+RULES = ("FractionRuleThickness", "RadicalRuleThickness", "OverbarRuleThickness", "UnderbarRuleThickness")
+
+
+def thicken_rules(font: Any) -> None:
+    """Raise the MATH table's rule thicknesses to RULE_THICKNESS (see there), in font units."""
+    constants = font["MATH"].table.MathConstants
+    scale = font["head"].unitsPerEm / 1000
+    for name in RULES:
+        record = getattr(constants, name)
+        record.Value = max(record.Value, round(RULE_THICKNESS * scale))
 
 
 def _write_font(app: Any, exception: Exception | None) -> None:
@@ -84,7 +105,9 @@ def _write_font(app: Any, exception: Exception | None) -> None:
     pages = [p.read_text(encoding="utf-8") for p in outdir.rglob("*.html") if "_static" not in p.parts]
     points = math_code_points(pages)
     # Every feature: the script-size glyphs (ssty) and the rest of what math layout asks the font for.
-    size = write_font_subset(SOURCE_FONT, points, outdir / "_static" / FONT_FILE, layout_features=["*"])
+    size = write_font_subset(
+        SOURCE_FONT, points, outdir / "_static" / FONT_FILE, layout_features=["*"], adjust=thicken_rules
+    )
     logger.info("math font: %d characters, %d kB (%s)", len(points), round(size / 1000), FONT_FILE)
 
 
