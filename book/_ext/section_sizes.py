@@ -49,9 +49,9 @@ COLUMN_PX = {"phone": 343, "desktop": 688}
 CODE_CHARS_PER_LINE = {"phone": 38, "desktop": 80}
 PROSE = "p, li, dt, dd, figcaption, caption, h2, h3, h4, h5, h6, th, td"
 SECTION_TAG = re.compile(r'<section id="([^"]+)">')
-# Elements a section holds before laying it out lazily pays: a chapter's sections hold 500 to 3,000 (KaTeX's
-# markup), so this leaves 180 of the site's 300 sections lazy, all chapters' long ones among them, and their
-# page-by-page estimate within 16% (against 40% with every section lazy).
+# Elements a section holds before laying it out lazily pays: the site's 150 sections hold 40 to 3,100 elements
+# (median 570, with the math as MathML), so this leaves 50 of them lazy, all chapters' long ones among them, and
+# their page-by-page estimate within 15% (tests/test_site.py; it was 40% with every section lazy).
 LAZY_ELEMENTS = 800
 
 
