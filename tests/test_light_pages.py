@@ -89,6 +89,56 @@ def test_the_bundle_keeps_what_a_page_or_a_script_names(tmp_path):
     assert light_pages.BUNDLED.findall(css) == ["theme.css", "site.css"]
 
 
+def test_a_custom_property_goes_when_nothing_reads_it():
+    """Bootstrap's and the theme's variables for colours and components no page shows go; one that a var() reads,
+    or a script names, stays, and so does everything it reads."""
+    import unused_css
+
+    css = (
+        ":root{--bs-indigo:#6610f2;--bs-gray-100:#f8f9fa;--pst-color-text:var(--pst-gray-900);--pst-gray-900:#222;"
+        "--pst-only-for-unused:var(--pst-gray-100);--pst-gray-100:#eee;--pst-read-by-script:1px}"
+        "html[data-theme=dark]{--pst-color-text:#ddd;--bs-indigo:#000}"
+        "body{color:var(--pst-color-text)}"
+        ".empty-after{--bs-cyan:#0dcaf0}"
+        "@media (min-width:960px){:root{--bs-breakpoint-lg:960px}}"
+    )
+    used = {
+        "pst-read-by-script",
+        "--pst-read-by-script",
+    }  # the words of a script that calls getPropertyValue()
+    unread = unused_css.unused_custom_properties(css, used)
+    assert unread == {
+        "--bs-indigo",
+        "--bs-gray-100",
+        "--pst-only-for-unused",
+        "--pst-gray-100",
+        "--bs-cyan",
+        "--bs-breakpoint-lg",
+    }
+    kept = unused_css.without_declarations(css, unread)
+    assert kept == (
+        ":root{--pst-color-text:var(--pst-gray-900);--pst-gray-900:#222;--pst-read-by-script:1px}\n"
+        "html[data-theme=dark]{--pst-color-text:#ddd}\n"
+        "body{color:var(--pst-color-text)}"
+    )
+
+
+def test_the_bundle_has_no_custom_property_nothing_reads(tmp_path):
+    static = tmp_path / "_static"
+    static.mkdir()
+    (static / "theme.css").write_text(
+        ":root{--unread:1px;--read:2px}@font-face{font-family:x;src:url(x.woff)}"
+    )
+    (static / "site.css").write_text("p{margin:var(--read)}")
+    page = tmp_path / "page.html"
+    page.write_text(page_with("theme.css", "site.css").replace("text", "<p>text</p>"))
+    light_pages.bundle_stylesheets(tmp_path, [page])
+    css = linked_css(page, static)
+    assert "--read:2px" in css and "p{margin:var(--read)}" in css and "@font-face" in css
+    assert "--unread" not in css
+    assert light_pages.BUNDLED.findall(css) == ["theme.css", "site.css"]
+
+
 # --- the theme's tab stops, laid out lazily ---------------------------------------------------------------------------
 
 
@@ -273,3 +323,18 @@ def test_only_the_search_page_loads_the_search_index():
     assert scripts.strip() in light_pages.lighten_page(page, Path("search.html"))
     typing = page.replace("= false", "= true")
     assert "searchindex.js" in light_pages.lighten_page(typing, Path("book/01.html"))
+
+
+def test_the_theme_does_not_preload_its_deferred_scripts():
+    """A preloaded script is fetched at high priority beside the stylesheet the first paint waits for; the theme's
+    two run deferred, so their <script defer> tags alone load them, after the stylesheet."""
+    theme = (
+        '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=1" />\n'
+        '<link rel="preload" as="script" href="../_static/scripts/pydata-sphinx-theme.js?digest=1" />\n'
+    )
+    font = '<link rel="preload" as="font" type="font/woff" crossorigin href="../_static/temml/lm-math-subset.woff">'
+    scripts = '<script defer src="../_static/scripts/bootstrap.js?digest=1"></script>'
+    page = f"<html><head><title>t</title>{font}{theme}</head><body><article>text</article>{scripts}</body></html>"
+    lighter = light_pages.lighten_page(page, Path("book/01.html"))
+    assert 'as="script"' not in lighter
+    assert font in lighter and scripts in lighter

@@ -160,6 +160,34 @@ def test_lighthouse_targets(lighthouse, page):
         )
 
 
+def test_the_audited_site_is_served_as_pages_serves_it(served_site):
+    """Lighthouse simulates slow 4G from what it saw: a server that closes the connection after each file (http.server
+    speaks HTTP/1.0 unless told) makes every file pay a TCP handshake and a slow start that no reader pays, since
+    GitHub Pages keeps one connection for the page's files. The audit's server keeps it open and gzips text."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    base_url, html = served_site
+    url = urlsplit(base_url)
+    stylesheet = next((html / "_static").glob("bundle-*.css")).name
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        for path in (PAGES[0], f"_static/{stylesheet}"):
+            connection.request("GET", f"/{path}", headers={"Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 200 and response.version == 11, (
+                path,
+                response.status,
+                response.version,
+            )
+            assert response.getheader("Content-Encoding") == "gzip" and len(body) > 0, path
+            assert not response.will_close, f"the server closed the connection after /{path}"
+        assert connection.sock is not None, "the connection was not kept for the page's next file"
+    finally:
+        connection.close()
+
+
 def test_a_chapter_is_judged_by_its_median_run():
     runs = [{"performance": p, "lcp_s": float(p)} for p in (91, 86, 94)]
     assert median_run(runs) == {"performance": 91, "lcp_s": 91.0}
