@@ -72,8 +72,10 @@ serve: book
 
 # One pytest run holds every check (unit tests, nbval here and under other CPU-dispatch settings, the strict
 # build, the site in a browser), so its last line counts them all. It runs on WORKERS processes (pytest-xdist),
-# a test file on one worker (--dist loadfile): a notebook's cells share one kernel, a module's fixtures are built once.
+# a test file on one worker, the longest first (--dist loadgroup, in the order tests/conftest.py's LONGEST_FIRST
+# gives): a notebook's cells share one kernel, a module's fixtures are built once.
 WORKERS ?= auto
+DIST := --dist loadgroup --no-loadscope-reorder
 test: lint pytest
 
 lint: $(STAMP)
@@ -93,7 +95,7 @@ check: lint
 DOCTESTS = $(BIN)/python -m pytest -p no:xdist -p no:cacheprovider -q --doctest-modules labcode
 pytest: $(FRAMEWORKS)
 	$(DOCTESTS)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --nbval --durations=25 tests book
+	$(BIN)/python -m pytest -n $(WORKERS) $(DIST) --nbval --durations=25 tests book
 
 pytest: $(NODE_TOOLS)
 
@@ -101,7 +103,7 @@ pytest: $(NODE_TOOLS)
 # ordinary user from a clone under /tmp).
 MARKERS ?= not slow
 tier: $(STAMP) $(NODE_TOOLS)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "$(MARKERS)" tests
+	$(BIN)/python -m pytest -n $(WORKERS) $(DIST) -m "$(MARKERS)" tests
 
 notebooks: $(STAMP)
 	$(BIN)/python tests/tools/execute_notebooks.py $(NOTEBOOKS)

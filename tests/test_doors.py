@@ -74,9 +74,13 @@ def test_the_second_run_of_ci_builds_and_checks_on_the_python_it_names():
     through it instead: `make book` and `make check` on that Python, as an ordinary user."""
     script = (ROOT / ".ci" / "run").read_text()
     assert re.search(r'DOORS_IN_SECOND_RUN="\$USER_PYTHON" make test', script), "make test not told"
-    assert re.search(r'PYTHON="\$USER_PYTHON" book check\b', script), (
-        "the second run does not build and check"
+    assert re.search(r'make -C "\$clone/repo" PYTHON="\$USER_PYTHON" "\$@"', script), (
+        "the second run's make is not told the system Python"
     )
+    assert re.search(r"^as_reader book check\b", script, re.M), "the second run does not build and check"
+    # it runs beside make test, and its failure fails CI all the same
+    assert re.search(r'wait "\$reader" \|\| reader_status=\$\?', script)
+    assert re.search(r'\[ "\$reader_status" -eq 0 \] \|\| \{.*exit "\$reader_status"; \}', script)
 
 
 def test_make_refuses_a_python_outside_the_range(tmp_path):
