@@ -72,10 +72,10 @@ serve: book
 
 # One pytest run holds every check (unit tests, nbval here and under other CPU-dispatch settings, the strict
 # build, the site in a browser), so its last line counts them all. It runs on WORKERS processes (pytest-xdist),
-# a test file on one worker, the longest first (--dist loadgroup, in the order tests/conftest.py's LONGEST_FIRST
-# gives): a notebook's cells share one kernel, a module's fixtures are built once.
+# a test file on one worker (--dist loadfile): a notebook's cells share one kernel, a module's fixtures are built once;
+# the longest files first (--no-loadscope-reorder keeps the order tests/conftest.py's LONGEST_FIRST gives).
 WORKERS ?= auto
-DIST := --dist loadgroup --no-loadscope-reorder
+DIST := --dist loadfile --no-loadscope-reorder
 test: lint pytest
 
 lint: $(STAMP)

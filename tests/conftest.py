@@ -60,16 +60,18 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return not Expression.compile(expression).evaluate(lambda name: name in markers) or None
 
 
-# pytest-xdist's units of work (`--dist loadgroup --no-loadscope-reorder`, Makefile): a module, which one worker runs
-# whole (a notebook's cells share one kernel; a module's fixtures are built once), except the doors' Pythons, a unit
-# each (a venv, a build and the fast tier apiece). The longest units go first and the short ones fill in around them
-# (list scheduling): before, xdist ordered modules by their number of tests, and the site's visits (one test's
-# 361 s setup) could start last. The seconds each took in .ci/run on a 2-core machine (2026-12-07); a unit not
-# listed follows them, in collection order. A stale figure only makes the run slower, never a test wrong.
+# The order pytest-xdist hands out modules (`--dist loadfile --no-loadscope-reorder`, Makefile: one worker runs a
+# module whole, since a notebook's cells share one kernel and a module's fixtures are built once): the longest go
+# first and the short ones fill in around them (list scheduling). By default xdist orders modules by their number of
+# tests, and the site's visits (one test's 361 s setup) could start last. The seconds each took in .ci/run on a 2-core
+# machine (2026-12-07); a module not listed follows them, in collection order. A stale figure only makes the run
+# slower, never a test wrong. (`--dist loadgroup`, which could give each of the doors' Pythons a worker of its own,
+# does nothing under pytest 9: pytest-xdist 3.8 renames items through `item._nodeid`, which pytest 9 no longer
+# reads, so every test became a unit of its own and the notebooks' cells ran on both workers.)
 LONGEST_FIRST = {
     "tests/test_site.py": 420,
+    "tests/test_doors.py": 360,
     "tests/test_portability.py": 280,
-    "tests/test_doors.py": 220,  # each Python's unit
     "tests/test_site_launch.py": 230,
     "book/11_stochastic_optimisers.ipynb": 125,
     "tests/test_site_math.py": 110,
@@ -80,18 +82,8 @@ LONGEST_FIRST = {
 }
 
 
-def work_unit(item: pytest.Item) -> tuple[str, str]:
-    """(module, unit): the module's path in the repository, and the unit of work its item belongs to."""
-    module = item.path.relative_to(ROOT).as_posix()
-    if item.path.name == "test_doors.py" and "[" in item.nodeid:
-        return module, f"{module}[{item.nodeid.split('[', 1)[1]}"
-    return module, module
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest applies -m, and before xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # not with -p no:xdist, which leaves its marker unregistered
-    xdist = config.pluginmanager.hasplugin("xdist")
+@pytest.hookimpl(tryfirst=True)  # before pytest applies -m
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         markers = MODULE_MARKERS.get(item.path.name, ())
         if item.path.suffix == ".ipynb":  # nbval's cells
@@ -100,9 +92,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
         for name in markers:
             item.add_marker(name)
-        if xdist:
-            item.add_marker(pytest.mark.xdist_group(work_unit(item)[1]))
-    items[:] = sorted(items, key=lambda item: -LONGEST_FIRST.get(work_unit(item)[0], 0))  # stable
+    longest_first = {item: -LONGEST_FIRST.get(item.path.relative_to(ROOT).as_posix(), 0) for item in items}
+    items[:] = sorted(items, key=longest_first.__getitem__)  # stable: a module's tests keep their order
 
 
 def load_yaml(name: str) -> dict:
