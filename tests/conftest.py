@@ -92,8 +92,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             )
         for name in markers:
             item.add_marker(name)
-    longest_first = {item: -LONGEST_FIRST.get(item.path.relative_to(ROOT).as_posix(), 0) for item in items}
-    items[:] = sorted(items, key=longest_first.__getitem__)  # stable: a module's tests keep their order
+    # stable: a module's tests keep their order
+    items.sort(key=lambda item: -LONGEST_FIRST.get(item.path.relative_to(ROOT).as_posix(), 0))
 
 
 def load_yaml(name: str) -> dict:

@@ -67,8 +67,8 @@ COMPRESSED_TYPES = ("text/", "application/javascript", "application/json", "imag
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     """A static file server that, like GitHub Pages, gzips text when the browser accepts it and keeps the
     connection open for the page's next file. (http.server speaks HTTP/1.0 unless told: a new connection per file,
-    each one a TCP handshake and a slow start, which no reader of the site pays: Pages serves HTTP/2. Lighthouse's
-    simulated slow 4G charged the one stylesheet 2 to 3 round trips of 150 ms for it.)"""
+    each one a TCP handshake and a slow start in Lighthouse's simulated slow 4G, which no reader of the site pays:
+    Pages serves HTTP/2.)"""
 
     protocol_version = "HTTP/1.1"
 

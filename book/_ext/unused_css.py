@@ -13,8 +13,9 @@ whole (``@font-face``, ``@keyframes``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import tinycss2
 
@@ -48,15 +49,18 @@ def _may_match(selector: str, used: set[str]) -> bool:
     return all(name in used for name in CLASS_OR_ID.findall(FUNCTIONAL.sub("", selector)))
 
 
-def _kept(rules: list, used: set[str]) -> str:
+def _rewritten(rules: list, rewrite: Callable[[Any], str | None]) -> str:
+    """``rules`` with each qualified rule replaced by ``rewrite(rule)`` (None drops it), inside ``@media``,
+    ``@supports``, ``@layer`` and ``@container`` too; grouping at-rules left empty and comments go, other at-rules
+    stay whole."""
     kept = []
     for rule in rules:
         if rule.type == "qualified-rule":
-            selectors = [s for s in _selectors(rule.prelude) if _may_match(s, used)]
-            if selectors:
-                kept.append(f"{','.join(selectors)}{{{tinycss2.serialize(rule.content).strip()}}}")
+            text = rewrite(rule)
+            if text:
+                kept.append(text)
         elif rule.type == "at-rule" and rule.lower_at_keyword in GROUPING and rule.content is not None:
-            inner = _kept(tinycss2.parse_rule_list(rule.content), used)
+            inner = _rewritten(tinycss2.parse_rule_list(rule.content), rewrite)
             if inner:
                 kept.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
         elif rule.type not in ("whitespace", "comment"):
@@ -67,7 +71,12 @@ def _kept(rules: list, used: set[str]) -> str:
 def drop_unused_rules(css: str, used: set[str]) -> str:
     """``css`` without the selectors that name a class or id not in ``used``, and without the rules and grouping
     at-rules left empty; comments go too."""
-    return _kept(tinycss2.parse_stylesheet(css), used)
+
+    def kept_selectors(rule: Any) -> str | None:
+        selectors = [s for s in _selectors(rule.prelude) if _may_match(s, used)]
+        return f"{','.join(selectors)}{{{tinycss2.serialize(rule.content).strip()}}}" if selectors else None
+
+    return _rewritten(tinycss2.parse_stylesheet(css), kept_selectors)
 
 
 CUSTOM_PROPERTY = re.compile(r"(?<![\w-])(--[\w-]+)\s*:")
@@ -75,29 +84,17 @@ VAR = re.compile(r"var\(\s*(--[\w-]+)")
 
 
 def without_declarations(css: str, names: set[str]) -> str:
-    """``css`` without its declarations of the properties ``names`` (and the rules left empty); comments go too."""
+    """``css`` without its declarations of the properties ``names`` (and the rules left empty); comments go too.
+    A rule holding anything but declarations (nested rules) is kept as it is."""
 
-    def strip(rules: list) -> str:
-        out = []
-        for rule in rules:
-            items = tinycss2.parse_declaration_list(rule.content) if rule.type == "qualified-rule" else []
-            if rule.type == "qualified-rule" and all(
-                d.type in ("declaration", "whitespace", "comment") for d in items
-            ):
-                declarations = [
-                    d.serialize() for d in items if d.type == "declaration" and d.name not in names
-                ]
-                if declarations:
-                    out.append(f"{tinycss2.serialize(rule.prelude).strip()}{{{';'.join(declarations)}}}")
-            elif rule.type == "at-rule" and rule.lower_at_keyword in GROUPING and rule.content is not None:
-                inner = strip(tinycss2.parse_rule_list(rule.content))
-                if inner:
-                    out.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
-            elif rule.type not in ("whitespace", "comment"):
-                out.append(rule.serialize())
-        return "\n".join(out)
+    def kept_declarations(rule: Any) -> str | None:
+        items = tinycss2.parse_declaration_list(rule.content)
+        if any(item.type not in ("declaration", "whitespace", "comment") for item in items):
+            return rule.serialize()
+        declarations = [d.serialize() for d in items if d.type == "declaration" and d.name not in names]
+        return f"{tinycss2.serialize(rule.prelude).strip()}{{{';'.join(declarations)}}}" if declarations else None
 
-    return strip(tinycss2.parse_stylesheet(css))
+    return _rewritten(tinycss2.parse_stylesheet(css), kept_declarations)
 
 
 def unused_custom_properties(css: str, used: set[str]) -> set[str]:
@@ -108,7 +105,7 @@ def unused_custom_properties(css: str, used: set[str]) -> set[str]:
     while True:
         declared = set(CUSTOM_PROPERTY.findall(css))
         read = set(VAR.findall(css))
-        unread = {name for name in declared if name not in read and name not in used} - dropped
+        unread = {name for name in declared if name not in read and name not in used}
         if not unread:
             return dropped
         dropped |= unread
