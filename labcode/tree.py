@@ -24,8 +24,10 @@ key is the parameter's name in every message. The dict's order is the order of `
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -142,30 +144,31 @@ def map_labelled(fn: Callable[[Any, str], Any], tree: Any, name: str) -> Any:
 @dataclass(frozen=True)
 class TreeDef:
     """The form of a tree: its keys (None for one array) and each leaf's shape, and where each leaf lies in
-    the flat vector ``(D,)``: leaf p is ``x[starts[p] : starts[p] + sizes[p]]``."""
+    the flat vector ``(D,)``: leaf p is ``x[starts[p] : starts[p] + sizes[p]]``, and ``size`` is D.
+
+    The offsets are worked out once, here: an optimizer unravels and ravels at every step."""
 
     keys: tuple[str, ...] | None
     shapes: tuple[tuple[int, ...], ...]
+    sizes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
+    _slices: tuple[slice, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return tuple(int(np.prod(s, dtype=int)) for s in self.shapes)
-
-    @property
-    def starts(self) -> tuple[int, ...]:
-        return tuple(int(s) for s in np.cumsum((0, *self.sizes[:-1])))
-
-    @property
-    def size(self) -> int:
-        """D, the length of the flat vector."""
-        return sum(self.sizes)
+    def __post_init__(self) -> None:
+        sizes = tuple(math.prod(s) for s in self.shapes)
+        starts = tuple(itertools.accumulate(sizes[:-1], initial=0))
+        for name, value in (
+            ("sizes", sizes),
+            ("starts", starts),
+            ("size", sum(sizes)),
+            ("_slices", tuple(slice(a, a + n) for a, n in zip(starts, sizes, strict=True))),
+        ):
+            object.__setattr__(self, name, value)  # a frozen dataclass's own fields, set once
 
     @property
     def is_dict(self) -> bool:
         return self.keys is not None
-
-    def _slice(self, p: int) -> slice:
-        return slice(self.starts[p], self.starts[p] + self.sizes[p])
 
     def _build(self, parts: list[Any]) -> Any:
         return parts[0] if self.keys is None else dict(zip(self.keys, parts, strict=True))
@@ -192,14 +195,14 @@ class TreeDef:
     def unravel(self, x: np.ndarray) -> Any:
         """x: (D,) -> the tree (fresh arrays, so the caller may modify them)."""
         x = self._flat(x, (self.size,), "x")
-        return self._build([x[self._slice(p)].reshape(s).copy() for p, s in enumerate(self.shapes)])
+        return self._build([x[self._slices[p]].reshape(s).copy() for p, s in enumerate(self.shapes)])
 
     def unravel_stack(self, xs: np.ndarray) -> Any:
         """xs: (n, D), n flat vectors -> (n, *shape) for one array, or a dict of such arrays."""
         xs = np.asarray(xs)
         n = xs.shape[0] if xs.ndim == 2 else 0
         xs = self._flat(xs, (n, self.size), "xs")
-        return self._build([xs[:, self._slice(p)].reshape(n, *s) for p, s in enumerate(self.shapes)])
+        return self._build([xs[:, self._slices[p]].reshape(n, *s) for p, s in enumerate(self.shapes)])
 
     def ravel_like(self, tree: Any, name: str) -> np.ndarray:
         """``tree`` (e.g. a gradient) checked to have this form and these shapes, flattened to (D,).
@@ -225,7 +228,7 @@ class TreeDef:
             if arr.shape != shape:
                 raise ValueError(f"{label} has shape {shape_str(arr.shape)}, expected {shape_str(shape)}")
             parts.append(arr.ravel())
-        return np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)  # as_float_array made a fresh copy
 
     def labels(self, name: str) -> list[str]:
         """Each leaf's name in messages: ``[name]`` or ``[f"{name}['W']", ...]``."""

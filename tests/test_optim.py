@@ -451,3 +451,24 @@ def test_newton_lands_on_the_minimizer_of_a_random_quadratic_in_one_step(problem
     assert res.n_steps == 1
     scale = np.linalg.norm(obj.argmin) + np.linalg.norm(w0)
     np.testing.assert_allclose(res.params, obj.argmin, atol=1e-12 * scale * np.linalg.cond(A))
+
+
+@given(
+    st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
+        min_size=1,
+        max_size=40,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_the_recorded_gradient_norm_is_the_scaled_norm_to_the_last_bit(values):
+    """The loop's norm (array methods, computed once per step) gives exactly the bits of the scaled formula
+    ``m * sqrt(sum((x / m)**2))``, m = max |x_i|: every grad_norms the book prints stays what it was, and a
+    vector with entries near 1e300 has a finite norm."""
+    from labcode.optim._run import _norm
+
+    x = np.array(values)
+    m = np.max(np.abs(x))
+    expected = 0.0 if m == 0 else m * float(np.sqrt(np.sum((x / m) ** 2)))
+    assert _norm(x) == expected
+    assert math.isfinite(_norm(x))  # at most 1e300 * sqrt(40)

@@ -156,3 +156,24 @@ def test_unravel_refuses_a_vector_of_another_length(length):
 def test_check_keys_refuses_what_is_not_a_dict():
     with raises_naming(TypeError, "params", "str", "['w', 'b']"):
         tree.check_keys("wb", ("w", "b"), "params")
+
+
+@pytest.mark.parametrize("name", list(TREES))
+def test_ravel_like_returns_a_fresh_vector_never_a_view_of_the_gradient(name):
+    """An optimizer keeps the flat gradient (momentum, Adam's averages); a grad function may reuse its buffers."""
+    t = tree.tree_map(np.copy, TREES[name])
+    _, treedef = tree.ravel(t)
+    flat = treedef.ravel_like(t, "grad")
+    flat[...] = -7.0
+    assert _equal(t, TREES[name])
+
+
+def test_the_offsets_are_worked_out_once_and_do_not_change_equality():
+    t = TREES["dict"]
+    _, treedef = tree.ravel(t)
+    assert (treedef.sizes, treedef.starts, treedef.size) == ((6, 2, 1), (0, 6, 8), 9)
+    twin = tree.TreeDef(("W", "b", "c"), ((3, 2), (2,), ()))
+    assert twin == treedef and hash(twin) == hash(treedef)
+    assert tree.TreeDef(("W", "b", "c"), ((2, 3), (2,), ())) != treedef  # same sizes, another shape
+    with pytest.raises(AttributeError):
+        treedef.size = 3  # frozen, derived fields included
