@@ -9,7 +9,7 @@ NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv book serve test check tier lint pytest notebooks bench audit lock clean pdf
+.PHONY: help venv book serve test check tier lint pytest notebooks bench audit lock clean pdf screenshots
 
 # The Pythons the course supports, every patch release of each (README; pyproject.toml's requires-python gives the
 # lower bound; tests/test_doors.py builds the book and runs labcode's tests on each one found on the machine).
@@ -23,6 +23,7 @@ help:
 	@echo "make pdf        print the whole book to _build/html/calculus-for-ml.pdf, where the home page links to it"
 	@echo "make serve      preview the built site on http://$(HOST):$(PORT)"
 	@echo "make notebooks  re-execute every notebook in place on a fresh kernel"
+	@echo "make screenshots  full-page pictures of every page at 1280 px, 375 px and dark, in _build/screenshots/"
 	@echo "make audit      Lighthouse on every page (median of 3 runs): performance >= 95, CLS, render-blocking; a quiet machine"
 	@echo "make bench      labcode's accuracy table, autodiff speed against autograd (and PyTorch), the grader's throughput"
 	@echo "make lock       re-resolve requirements.in and requirements-frameworks.in into their pinned .txt locks"
@@ -135,6 +136,10 @@ lock: $(STAMP)
 # Timed targets are audits, not tests: run this with nothing else on the machine.
 audit: $(STAMP) $(NODE_TOOLS)
 	LIGHTHOUSE_PERFORMANCE=1 $(BIN)/python -m pytest tests/test_site_lighthouse.py -p no:cacheprovider
+
+# Every page in every mode, for a person to look at (make test takes the home page's and the longest chapter's).
+screenshots: $(STAMP) $(NODE_TOOLS)
+	SCREENSHOTS=all $(BIN)/python -m pytest tests/test_site.py -k screenshots_for_a_person -p no:cacheprovider
 
 pdf: book
 	$(BIN)/python book/_tools/print_pdf.py _build/html _build/html/calculus-for-ml.pdf

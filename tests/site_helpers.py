@@ -11,6 +11,7 @@ import functools
 import gzip
 import http.server
 import io
+import json
 import os
 import re
 import shutil
@@ -127,6 +128,15 @@ def toc_pages() -> list[str]:
 def toc_chapter_pages() -> list[str]:
     """The pages built from notebooks: the chapters, which carry launch buttons and live code."""
     return [f"{name}.html" for name in toc_files() if (ROOT / f"{name}.ipynb").exists()]
+
+
+def longest_chapter_page() -> str:
+    """The chapter with the most math, code and figures (the largest notebook, labs aside): the page that stands
+    for all of them where a test cannot afford every page."""
+    chapters = [p for p in toc_chapter_pages() if "/labs/" not in p]
+    return max(
+        chapters, key=lambda p: len(json.dumps(json.loads((ROOT / p.replace(".html", ".ipynb")).read_text())))
+    )
 
 
 def slug(page: str) -> str:

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, toc_files
-from site_helpers import CHROMIUM_SANDBOX, chromium_executable, toc_chapter_pages, toc_pages
+from site_helpers import (
+    CHROMIUM_SANDBOX,
+    chromium_executable,
+    longest_chapter_page,
+    toc_chapter_pages,
+    toc_pages,
+)
 
 LIGHTHOUSE = ROOT / "book" / "_tools" / "node_modules" / "lighthouse" / "cli" / "index.js"
 INSTALL_LIGHTHOUSE = "npm ci --prefix book/_tools"
@@ -41,10 +47,7 @@ def audited_pages() -> list[str]:
         return toc_pages()
     chapters = [p for p in toc_chapter_pages() if "/labs/" not in p]
     labs = [p for p in toc_chapter_pages() if "/labs/" in p]
-    longest = max(
-        chapters, key=lambda p: len(json.dumps(json.loads((ROOT / p.replace(".html", ".ipynb")).read_text())))
-    )
-    return list(dict.fromkeys([toc_pages()[0], chapters[0], longest, labs[0]]))
+    return list(dict.fromkeys([toc_pages()[0], chapters[0], longest_chapter_page(), labs[0]]))
 
 
 PAGES = audited_pages()
