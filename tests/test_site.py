@@ -2,8 +2,8 @@
 every request that leaves the site blocked (a reader offline, or on a closed network, sees the same).
 
 Each page is opened once per setting (desktop 1280 px, phone 375 px, dark mode at 1280 px) and measured by an
-in-page probe (site_helpers.PROBE_JS); the tests below judge those measurements. Screenshots for a person go to
-_build/screenshots/.
+in-page probe (site_helpers.PROBE_JS); the tests below judge those measurements. Full-page screenshots for a person
+go to _build/screenshots/ (every page with `make screenshots`; see SCREENSHOT_PAGES).
 """
 
 from __future__ import annotations
