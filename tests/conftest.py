@@ -63,22 +63,24 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 # The order pytest-xdist hands out modules (`--dist loadfile --no-loadscope-reorder`, Makefile: one worker runs a
 # module whole, since a notebook's cells share one kernel and a module's fixtures are built once): the longest go
 # first and the short ones fill in around them (list scheduling). By default xdist orders modules by their number of
-# tests, and the site's visits (one test's 361 s setup) could start last. The seconds each took in .ci/run on a 2-core
-# machine (2026-12-07); a module not listed follows them, in collection order. A stale figure only makes the run
-# slower, never a test wrong. (`--dist loadgroup`, which could give each of the doors' Pythons a worker of its own,
+# tests, and the site's visits (one test's 361 s setup) could start last. The seconds each took in .ci/run on a
+# 2-core machine (2026-12-07, fa19271); a module not listed follows them, in collection order. A stale figure only
+# makes the run slower, never a test wrong. (`--dist loadgroup`, which could give each of the doors' Pythons a worker of its own,
 # does nothing under pytest 9: pytest-xdist 3.8 renames items through `item._nodeid`, which pytest 9 no longer
 # reads, so every test became a unit of its own and the notebooks' cells ran on both workers.)
 LONGEST_FIRST = {
-    "tests/test_site.py": 420,
-    "tests/test_doors.py": 360,
-    "tests/test_portability.py": 280,
-    "tests/test_site_launch.py": 230,
-    "book/11_stochastic_optimisers.ipynb": 125,
-    "tests/test_site_math.py": 110,
-    "tests/test_site_lighthouse.py": 75,
-    "tests/test_pdf.py": 75,
-    "tests/test_redteam.py": 60,
-    "tests/test_grade.py": 60,
+    "tests/test_doors.py": 500,
+    "tests/test_site.py": 285,
+    "tests/test_site_launch.py": 200,
+    "tests/test_portability.py": 195,
+    "tests/test_pdf.py": 70,
+    "tests/test_site_explorables.py": 65,
+    "tests/test_site_lighthouse.py": 60,
+    "tests/test_site_math.py": 55,
+    "tests/test_site_navigation.py": 40,
+    "book/11_stochastic_optimisers.ipynb": 35,
+    "tests/test_redteam.py": 30,
+    "tests/test_grade.py": 30,
 }
 
 
