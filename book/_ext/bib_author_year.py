@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from pybtex.plugin import register_plugin
+from pybtex.plugin import find_plugin, register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
@@ -19,8 +19,17 @@ from pybtex.style.labels import BaseLabelStyle
 NAME = "author_year_labels"
 
 
+# pybtex's plain-text backend, looked up once: Text.render_as("text") looks it up on every call, through every
+# installed package's entry points (353 calls were 6 s of a 45 s profiled build).
+TEXT = find_plugin("pybtex.backends", "text")()
+
+
+def _plain(latex: str) -> str:
+    return Text.from_latex(latex).render(TEXT)
+
+
 def _surname(person: Any) -> str:
-    return Text.from_latex(" ".join(person.prelast_names + person.last_names)).render_as("text")
+    return _plain(" ".join(person.prelast_names + person.last_names))
 
 
 class AuthorYearLabelStyle(BaseLabelStyle):
@@ -40,7 +49,7 @@ class AuthorYearLabelStyle(BaseLabelStyle):
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         names = [_surname(p) for p in people]
         if not names:
-            who = Text.from_latex(entry.fields.get("organization") or entry.fields.get("title", "")).render_as("text")
+            who = _plain(entry.fields.get("organization") or entry.fields.get("title", ""))
         elif len(names) == 1:
             who = names[0]
         elif len(names) == 2:

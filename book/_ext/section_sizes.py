@@ -73,9 +73,10 @@ def _figure_height(img: Tag, width: str) -> float:
     return h * min(1.0, COLUMN_PX[width] / w) if w > 0 else 0.0
 
 
-def section_height(section: Tag, width: str) -> float:
-    """The estimated CSS height, in px, of ``section`` at ``width`` ("phone" or "desktop")."""
-    model = MODELS[width]
+def _contents(section: Tag) -> dict:
+    """What the model counts in ``section``, the same at every width: prose characters and text blocks, closed
+    dropdowns, display equations, each shown code line's length and the shown images. Gathered once for both
+    widths (the walks over the section were a third of the book's build)."""
     chars = blocks = 0
     for element in section.select(PROSE):
         if (
@@ -88,21 +89,34 @@ def section_height(section: Tag, width: str) -> float:
                 0, len(element.get_text(" ", strip=True)) - labels
             )  # a cell's copy of its header: below
             blocks += 1
-    dropdowns = sum(1 for d in section.select("details") if _shown(d) and not d.has_attr("open"))
-    code_lines = sum(
-        max(1, math.ceil(len(line) / CODE_CHARS_PER_LINE[width]))
-        for pre in section.select("pre")
-        if _shown(pre)
-        for line in pre.get_text().rstrip("\n").split("\n")
-    )
-    displays = sum(1 for d in section.select('math[display="block"]') if _shown(d))
-    figures = sum(_figure_height(img, width) for img in section.select("img") if _shown(img))
+    return {
+        "chars": chars,
+        "blocks": blocks,
+        "dropdowns": sum(1 for d in section.select("details") if _shown(d) and not d.has_attr("open")),
+        "code_lines": [
+            len(line)
+            for pre in section.select("pre")
+            if _shown(pre)
+            for line in pre.get_text().rstrip("\n").split("\n")
+        ],
+        "displays": sum(1 for d in section.select('math[display="block"]') if _shown(d)),
+        "images": [img for img in section.select("img") if _shown(img)],
+    }
+
+
+def section_height(section: Tag, width: str, contents: dict | None = None) -> float:
+    """The estimated CSS height, in px, of ``section`` at ``width`` ("phone" or "desktop"); ``contents``: what
+    :func:`_contents` found in it, when the caller has it already."""
+    model = MODELS[width]
+    found = _contents(section) if contents is None else contents
+    code_lines = sum(max(1, math.ceil(n / CODE_CHARS_PER_LINE[width])) for n in found["code_lines"])
+    figures = sum(_figure_height(img, width) for img in found["images"])
     return (
-        model["chars"] * chars
+        model["chars"] * found["chars"]
         + model["code_line"] * code_lines
-        + model["display"] * displays
-        + model["block"] * blocks
-        + model["dropdown"] * dropdowns
+        + model["display"] * found["displays"]
+        + model["block"] * found["blocks"]
+        + model["dropdown"] * found["dropdowns"]
         + model["base"]
         + figures
     )
@@ -116,11 +130,11 @@ def size_sections(html: str, min_elements: int = LAZY_ELEMENTS) -> str:
     if "lazy-section" in html:
         return html
     soup = BeautifulSoup(html, "html.parser")
-    heights = {
-        section["id"]: {width: round(section_height(section, width)) for width in MODELS}
-        for section in soup.select(".bd-article > section > section[id]")
-        if len(section.find_all(True)) >= min_elements
-    }
+    heights = {}
+    for section in soup.select(".bd-article > section > section[id]"):
+        if len(section.find_all(True)) >= min_elements:
+            contents = _contents(section)
+            heights[section["id"]] = {width: round(section_height(section, width, contents)) for width in MODELS}
 
     def sized(match: re.Match) -> str:
         estimate = heights.get(match.group(1))
