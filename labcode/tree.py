@@ -24,6 +24,7 @@ key is the parameter's name in every message. The dict's order is the order of `
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -241,7 +242,8 @@ class TreeDef:
         """
         if not 0 <= i < self.size:
             raise IndexError(f"entry {i} is outside the flat vector of length {self.size}")
-        p = int(np.searchsorted(np.cumsum(self.sizes), i, side="right"))
+        # the last leaf that starts at or before i: an empty leaf before it starts there too
+        p = bisect.bisect_right(self.starts, i) - 1
         key = name if self.keys is None else self.keys[p]
         shape = self.shapes[p]
         if shape == ():

@@ -64,12 +64,12 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 # module whole, since a notebook's cells share one kernel and a module's fixtures are built once): the longest go
 # first and the short ones fill in around them (list scheduling). By default xdist orders modules by their number of
 # tests, and the site's visits (one test's 361 s setup) could start last. The seconds each took in .ci/run on a
-# 2-core machine (2026-12-07, fa19271); a module not listed follows them, in collection order. A stale figure only
+# 2-core machine (2026-12-07); a module not listed follows them, in collection order. A stale figure only
 # makes the run slower, never a test wrong. (`--dist loadgroup`, which would let tests of one module run on two
 # workers, does nothing under pytest 9: pytest-xdist 3.8 renames items through `item._nodeid`, which pytest 9 no
 # longer reads, so every test became a unit of its own and the notebooks' cells ran on both workers.)
 LONGEST_FIRST = {
-    "tests/test_doors.py": 500,
+    "tests/test_doors.py": 440,
     "tests/test_site.py": 285,
     "tests/test_site_launch.py": 200,
     "tests/test_portability.py": 195,

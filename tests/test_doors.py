@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -52,37 +51,19 @@ def test_every_supported_python_is_on_this_machine():
     assert OTHER_PYTHONS or ELSEWHERE, "only the interpreter running the tests was found"
 
 
-def book_then_check(
-    python: Path, root: Path
-) -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess | None]:
-    """`make book` then (if it built) `make check` with PYTHON set, in a fresh copy under ``root``: (clone, book, check)."""
-    clone = copy_checkout(root / "repo")
-    book = make("book", python, clone, root)
-    check = make("check", python, clone, root) if book.returncode == 0 else None
-    return clone, book, check
-
-
-@pytest.fixture(scope="module")
-def doors(tmp_path_factory):
-    """Every other Python's `make book` and `make check`, all started at once: much of an install is waiting on
-    PyPI, and one Python after another was this file's 446 s on one worker. version -> future of book_then_check."""
-    with ThreadPoolExecutor(max_workers=max(1, len(OTHER_PYTHONS))) as pool:
-        yield {
-            version: pool.submit(book_then_check, python, tmp_path_factory.mktemp(f"python{version}"))
-            for version, python in OTHER_PYTHONS.items()
-        }
-
-
 @pytest.mark.parametrize("version", sorted(OTHER_PYTHONS), ids=lambda v: f"python{v}")
-def test_make_book_and_make_check_on(version, doors):
+def test_make_book_and_make_check_on(version, tmp_path):
     """`make book` then `make check` with PYTHON set, in a fresh copy: the pinned versions install, the book
     builds, and labcode's unit, property and doctests pass, on this interpreter."""
-    clone, book, check = doors[version].result()
+    python = OTHER_PYTHONS[version]
+    clone = copy_checkout(tmp_path / "repo")
+    book = make("book", python, clone, tmp_path)
     assert book.returncode == 0, (
         f"make book on Python {version} failed:\n{(book.stdout + book.stderr)[-6000:]}"
     )
     assert (clone / "_build" / "html" / "index.html").exists()
     assert python_version(clone / ".venv" / "bin" / "python") == version
+    check = make("check", python, clone, tmp_path)
     tail = (check.stdout + check.stderr)[-6000:]
     assert check.returncode == 0, f"make check on Python {version} failed:\n{tail}"
     assert re.search(r"\d+ passed", tail), f"make check ran no test:\n{tail}"

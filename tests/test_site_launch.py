@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -94,9 +93,11 @@ def clone(tmp_path_factory) -> Path:
     return copy_checkout(tmp_path_factory.mktemp("clone"))
 
 
-def build_colab(clone: Path, home: Path) -> Path:
+@pytest.fixture(scope="module")
+def colab_python(clone, tmp_path_factory) -> Path:
     """A runtime like Colab's: numpy and friends, Jupyter, PyTorch and JAX (at the pinned versions), and no
     labcode, no myst-nb."""
+    home = tmp_path_factory.mktemp("colab")
     env = isolated_env(home)
     python = make_venv(home / "venv", env)
     frameworks = pinned_lines(clone / "requirements-frameworks.txt")
@@ -256,7 +257,8 @@ def binder_server_stack(version: str) -> list[str]:
     return stack
 
 
-def build_binder(clone: Path, home: Path) -> Path:
+@pytest.fixture(scope="module")
+def binder_python(clone, tmp_path_factory) -> Path:
     """Binder's environment, from repo2docker's own plan: a venv of the Python version it plans (from the machine's
     interpreters), its Jupyter server stack at its lock's versions, then exactly the RUN commands it plans for the
     repository, with the venv as ${KERNEL_PYTHON_PREFIX}. Only --no-cache-dir is dropped (pip's cache changes
@@ -271,6 +273,7 @@ def build_binder(clone: Path, home: Path) -> Path:
     assert pythons, (
         f"repo2docker plans Python {version}, which is not on this machine: pyenv install {version}"
     )
+    home = tmp_path_factory.mktemp("binder")
     env = isolated_env(home)
     venv = home / "venv"
     run([str(pythons[0]), "-m", "venv", str(venv)], env, home, f"creating a Python {version} venv")
@@ -289,27 +292,6 @@ def build_binder(clone: Path, home: Path) -> Path:
         run(["bash", "-c", command], env, clone, command)
     run([str(python), "-m", "pip", "check"], env, home, "pip check in Binder's environment")
     return python
-
-
-@pytest.fixture(scope="module")
-def runtimes(clone, tmp_path_factory):
-    """Colab's and Binder's environments, both built at once (much of an install waits on PyPI; one after the
-    other they were 170 s of one worker): name -> future of the environment's python."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        yield {
-            "colab": pool.submit(build_colab, clone, tmp_path_factory.mktemp("colab")),
-            "binder": pool.submit(build_binder, clone, tmp_path_factory.mktemp("binder")),
-        }
-
-
-@pytest.fixture(scope="module")
-def colab_python(runtimes) -> Path:
-    return runtimes["colab"].result()
-
-
-@pytest.fixture(scope="module")
-def binder_python(runtimes) -> Path:
-    return runtimes["binder"].result()
 
 
 @pytest.mark.parametrize("path", RUN_IN_FULL, ids=lambda p: p.stem)

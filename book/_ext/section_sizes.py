@@ -104,11 +104,10 @@ def _contents(section: Tag) -> dict:
     }
 
 
-def section_height(section: Tag, width: str, contents: dict | None = None) -> float:
-    """The estimated CSS height, in px, of ``section`` at ``width`` ("phone" or "desktop"); ``contents``: what
-    :func:`_contents` found in it, when the caller has it already."""
+def section_height(found: dict, width: str) -> float:
+    """The estimated CSS height, in px, at ``width`` ("phone" or "desktop") of a section holding ``found``
+    (:func:`_contents`)."""
     model = MODELS[width]
-    found = _contents(section) if contents is None else contents
     code_lines = sum(max(1, math.ceil(n / CODE_CHARS_PER_LINE[width])) for n in found["code_lines"])
     figures = sum(_figure_height(img, width) for img in found["images"])
     return (
@@ -134,7 +133,7 @@ def size_sections(html: str, min_elements: int = LAZY_ELEMENTS) -> str:
     for section in soup.select(".bd-article > section > section[id]"):
         if len(section.find_all(True)) >= min_elements:
             contents = _contents(section)
-            heights[section["id"]] = {width: round(section_height(section, width, contents)) for width in MODELS}
+            heights[section["id"]] = {width: round(section_height(contents, width)) for width in MODELS}
 
     def sized(match: re.Match) -> str:
         estimate = heights.get(match.group(1))
